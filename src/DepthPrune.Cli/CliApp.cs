@@ -1,0 +1,45 @@
+using System.CommandLine;
+using DepthPrune.Cli.Commands;
+using DepthPrune.Runtime;
+
+namespace DepthPrune.Cli;
+
+/// <summary>Builds the command tree and applies the conventions every command follows:
+/// exit 0 success, 1 runtime failure, 2 usage error; one-line errors; stack traces with --verbose.</summary>
+public static class CliApp
+{
+    public const int Ok = 0, Failure = 1, Usage = 2;
+
+    public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces on failure", Recursive = true };
+
+    public static RootCommand Build(TextWriter output)
+    {
+        var root = new RootCommand("depthprune: make deep networks shallower with entropy-guided linearization and pruning");
+        root.Options.Add(Verbose);
+        foreach (Command command in CommandSet.All(output)) root.Subcommands.Add(command);
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        RootCommand root = Build(output);
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            error.WriteLine("depthprune: " + string.Join("; ", parsed.Errors.Select(e => e.Message).Distinct()));
+            return Usage;
+        }
+        bool verbose = parsed.GetValue(Verbose);
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            Exception root0 = e is AggregateException { InnerException: { } inner } ? inner : e;
+            error.WriteLine("depthprune: " + root0.Message);
+            if (verbose) error.WriteLine(root0);
+            return root0 is UsageException ? Usage : Failure;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using DepthPrune.Runtime;
+
+namespace DepthPrune.Cli.Commands;
+
+public static class InfoCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        Option<bool> json = CommonOptions.Json();
+        Option<string> device = CommonOptions.Device();
+        var command = new Command("info", "Versions, device, threads, and whether libtorch loaded") { json, device };
+        command.SetAction(parsed =>
+        {
+            NativeInfo info = NativeInfo.Probe(Compute.Parse(parsed.GetValue(device)!));
+            if (parsed.GetValue(json))
+                output.WriteLine(JsonOut.Serialize(new
+                {
+                    version = info.Version, torchsharp = info.TorchSharp, libtorch = info.LibTorch, device = info.Device,
+                    threads = info.Threads, native_loaded = info.NativeLoaded, load_error = info.LoadError,
+                }));
+            else
+            {
+                output.WriteLine($"DepthPrune   {info.Version}");
+                output.WriteLine($"TorchSharp   {info.TorchSharp}");
+                output.WriteLine($"libtorch     {info.LibTorch}");
+                output.WriteLine($"device       {info.Device}");
+                output.WriteLine($"threads      {info.Threads}");
+                output.WriteLine($"native       {(info.NativeLoaded ? "loaded" : "NOT loaded: " + info.LoadError)}");
+            }
+            return info.NativeLoaded ? CliApp.Ok : CliApp.Failure;
+        });
+        return command;
+    }
+}

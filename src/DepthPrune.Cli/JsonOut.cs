@@ -1,0 +1,9 @@
+using System.Text.Json;
+
+namespace DepthPrune.Cli;
+
+public static class JsonOut
+{
+    static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+}

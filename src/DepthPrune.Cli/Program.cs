@@ -1,0 +1,3 @@
+using DepthPrune.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);
