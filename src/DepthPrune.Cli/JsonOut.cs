@@ -4,6 +4,6 @@ namespace DepthPrune.Cli;
 
 public static class JsonOut
 {
-    static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+    static readonly JsonSerializerOptions Options = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 }

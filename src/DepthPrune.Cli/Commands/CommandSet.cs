@@ -8,5 +8,6 @@ public static class CommandSet
     public static IEnumerable<Command> All(TextWriter output)
     {
         yield return InfoCommand.Create(output);
+        yield return DataCommand.Create(output);
     }
 }

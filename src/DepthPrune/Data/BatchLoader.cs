@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using DepthPrune.Data.Transforms;
+using DepthPrune.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Data;
+
+/// <summary>Cuts an in-memory image set into transformed batches. The order of epoch e and the
+/// random transforms of batch b depend only on (seed, e, b), so an epoch can be resumed at any
+/// batch and reproduce an uninterrupted run. Batches are built on a background thread,
+/// `prefetch` ahead of the consumer.</summary>
+public sealed class BatchLoader(ImageSet set, int batchSize, Pipeline pipeline, bool shuffle, int seed, Compute compute, int prefetch = 2)
+{
+    public ImageSet Set { get; } = set;
+    public int BatchSize { get; } = batchSize > 0 ? batchSize : throw new UsageException($"--batch-size {batchSize}: must be positive");
+    public int BatchesPerEpoch => (Set.Count + BatchSize - 1) / BatchSize;
+
+    public long[] Order(int epoch)
+    {
+        long[] order = Enumerable.Range(0, Set.Count).Select(i => (long)i).ToArray();
+        if (shuffle) new Random(Seeding.Derive(seed, epoch)).Shuffle(order);
+        return order;
+    }
+
+    public IEnumerable<Batch> Epoch(int epoch, int startBatch = 0)
+    {
+        long[] order = Order(epoch);
+        if (prefetch <= 0)
+        {
+            for (int b = startBatch; b < BatchesPerEpoch; b++) yield return Make(order, epoch, b);
+            yield break;
+        }
+        using var queue = new BlockingCollection<Batch>(prefetch);
+        using var stop = new CancellationTokenSource();
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                for (int b = startBatch; b < BatchesPerEpoch && !stop.IsCancellationRequested; b++)
+                    queue.Add(Make(order, epoch, b), stop.Token);
+            }
+            catch (OperationCanceledException) { }
+            finally { queue.CompleteAdding(); }
+        });
+        try
+        {
+            foreach (Batch batch in queue.GetConsumingEnumerable()) yield return batch;
+            producer.GetAwaiter().GetResult();   // surfaces a failure of the producer
+        }
+        finally
+        {
+            stop.Cancel();
+            while (queue.TryTake(out Batch? left)) left.Dispose();
+            try { producer.Wait(); } catch (AggregateException) { }
+            while (queue.TryTake(out Batch? left)) left.Dispose();
+        }
+    }
+
+    Batch Make(long[] order, int epoch, int b)
+    {
+        using var scope = NewDisposeScope();
+        int start = b * BatchSize, count = Math.Min(BatchSize, Set.Count - start);
+        var indices = order.AsSpan(start, count).ToArray();
+        var index = tensor(indices, int64);
+        var pixels = Set.Images.index_select(0, index).to(float32).div_(255f);
+        using var random = new Generator((ulong)Seeding.Derive(seed, epoch, b));
+        var inputs = pipeline.Apply(pixels, random).to(compute.Device);
+        var targets = tensor(indices.Select(i => Set.Labels[i]).ToArray(), int64).to(compute.Device);
+        return new Batch(inputs.MoveToOuterDisposeScope(), targets.MoveToOuterDisposeScope(), b);
+    }
+}
