@@ -28,10 +28,8 @@ public static class IdxReader
 
     static (int Count, int Rows, int Cols) ImageHeader(byte[] data, string path)
     {
+        RequireMagic(data, ImageMagic, path, "uint8 images, 3 dims");
         if (data.Length < 16) throw new DataFormatException($"{path}: truncated IDX header ({data.Length} bytes, need 16)");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(data);
-        if (magic != ImageMagic)
-            throw new DataFormatException($"{path}: wrong IDX magic 0x{magic:x8}, expected 0x{ImageMagic:x8} (uint8 images, 3 dims)");
         int count = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4));
         int rows = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(8));
         int cols = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(12));
@@ -43,14 +41,20 @@ public static class IdxReader
 
     static int LabelHeader(byte[] data, string path)
     {
+        RequireMagic(data, LabelMagic, path, "uint8 labels, 1 dim");
         if (data.Length < 8) throw new DataFormatException($"{path}: truncated IDX header ({data.Length} bytes, need 8)");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(data);
-        if (magic != LabelMagic)
-            throw new DataFormatException($"{path}: wrong IDX magic 0x{magic:x8}, expected 0x{LabelMagic:x8} (uint8 labels, 1 dim)");
         int count = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4));
         if (count < 0 || data.Length < 8L + count)
             throw new DataFormatException($"{path}: truncated: header declares {count} labels, file has {data.Length - 8}");
         return count;
+    }
+
+    static void RequireMagic(byte[] data, int expected, string path, string meaning)
+    {
+        if (data.Length < 4) throw new DataFormatException($"{path}: truncated IDX header ({data.Length} bytes)");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(data);
+        if (magic != expected)
+            throw new DataFormatException($"{path}: wrong IDX magic 0x{magic:x8}, expected 0x{expected:x8} ({meaning})");
     }
 
     /// <summary>Finds "{prefix}-images-idx3-ubyte[.gz]" and its labels file in a folder.</summary>
