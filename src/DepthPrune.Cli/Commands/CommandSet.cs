@@ -9,5 +9,6 @@ public static class CommandSet
     {
         yield return InfoCommand.Create(output);
         yield return DataCommand.Create(output);
+        yield return ModelsCommand.Create(output);
     }
 }

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using DepthPrune.Models;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>The model flags shared by commands that build a model.</summary>
+public sealed class ModelArgs
+{
+    readonly Option<string> model;
+    readonly Option<double> width = new("--width") { Description = "Width multiplier for channel counts (narrow CPU variants)", DefaultValueFactory = _ => 1.0 };
+    readonly Option<int?> classes = new("--classes") { Description = "Number of classes (default: the model's reference, or the data set's)" };
+    readonly Option<int?> inChannels = new("--in-channels") { Description = "Input channels (default: the model's reference, or the data set's)" };
+    readonly Option<int?> inputSize = new("--input-size") { Description = "Square input side used for counting (default: the reference, or the data set's)" };
+
+    public ModelArgs(Command command, string defaultModel)
+    {
+        model = new Option<string>("--model")
+        {
+            Description = "Model: " + string.Join(", ", ModelZoo.All.Select(e => e.Name)),
+            DefaultValueFactory = _ => defaultModel,
+        };
+        model.Validators.Add(r =>
+        {
+            string name = r.GetValueOrDefault<string>();
+            if (ModelZoo.All.All(e => e.Name != name))
+                r.AddError($"--model '{name}': unknown; expected one of {string.Join(", ", ModelZoo.All.Select(e => e.Name))}");
+        });
+        width.Validators.Add(r => { if (r.GetValueOrDefault<double>() is <= 0 or > 4) r.AddError("--width: must lie in (0,4]"); });
+        classes.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 2) r.AddError("--classes: need at least 2"); });
+        inChannels.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--in-channels: must be positive"); });
+        inputSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 8) r.AddError("--input-size: must be at least 8"); });
+        foreach (Option option in new Option[] { model, width, classes, inChannels, inputSize }) command.Options.Add(option);
+    }
+
+    public string Name(ParseResult parsed) => parsed.GetValue(model)!;
+
+    /// <summary>Options from flags, falling back to the data set's shape, then to the reference.</summary>
+    public ModelOptions Options(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null)
+    {
+        var reference = ModelZoo.Get(Name(parsed)).Reference;
+        return new ModelOptions(
+            parsed.GetValue(classes) ?? dataClasses ?? reference.Classes,
+            parsed.GetValue(inChannels) ?? (int?)dataShape?[0] ?? reference.InChannels,
+            parsed.GetValue(width),
+            parsed.GetValue(inputSize) ?? (int?)dataShape?[1] ?? reference.InputSize);
+    }
+
+    public ZooModel Create(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null) =>
+        ModelZoo.Create(Name(parsed), Options(parsed, dataClasses, dataShape));
+}

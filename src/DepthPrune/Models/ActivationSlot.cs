@@ -1,0 +1,112 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DepthPrune.Models;
+
+public enum ActivationKind { ReLU, ReLU6, LeakyReLU, GELU }
+
+/// <summary>What an activation slot currently computes.</summary>
+public enum SlotMode
+{
+    /// <summary>The original non-linearity.</summary>
+    Nonlinear,
+    /// <summary>Removed: output = input.</summary>
+    Identity,
+    /// <summary>Linearized per channel: output = input * mask (1 where always ON, 0 where always OFF).</summary>
+    ChannelMask,
+    /// <summary>Layer Folding baseline: PReLU with a learnable per-layer slope (linear at slope 1).</summary>
+    PReLU,
+}
+
+/// <summary>Receives the pre-activation of a slot during an entropy probe.</summary>
+public interface IActivationObserver
+{
+    void Observe(Tensor preActivation, int channelDim);
+}
+
+/// <summary>Every non-linearity of a zoo model is one of these, addressable by its module name,
+/// so methods can measure it (observer), remove it (Identity), mask it or swap it for PReLU.
+/// It holds no parameters unless it is in PReLU mode, so state_dicts stay torchvision-compatible.</summary>
+public sealed class ActivationSlot : Module<Tensor, Tensor>
+{
+    public ActivationKind Kind { get; }
+    /// <summary>Number of neurons (channels or features).</summary>
+    public long Channels { get; }
+    /// <summary>1 for conv layouts [B,C,H,W], -1 for token/linear layouts [B,...,C].</summary>
+    public int ChannelDim { get; }
+    public SlotMode Mode { get; private set; } = SlotMode.Nonlinear;
+    public float[]? Mask { get; private set; }
+    public Parameter? Slope { get; private set; }
+    public IActivationObserver? Observer { get; set; }
+
+    public ActivationSlot(string name, ActivationKind kind, long channels, int channelDim) : base(name)
+    {
+        Kind = kind;
+        Channels = channels;
+        ChannelDim = channelDim;
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        Observer?.Observe(input, ChannelDim);
+        switch (Mode)
+        {
+            case SlotMode.Identity:
+                return input.alias();
+            case SlotMode.ChannelMask:
+                using (var mask = tensor(Mask!, device: input.device).reshape(MaskShape(input)))
+                    return input.mul(mask);
+            case SlotMode.PReLU:
+                return nn.functional.prelu(input, Slope!);
+            default:
+                return Kind switch
+                {
+                    ActivationKind.ReLU => nn.functional.relu(input),
+                    ActivationKind.ReLU6 => nn.functional.relu6(input),
+                    ActivationKind.LeakyReLU => nn.functional.leaky_relu(input, 0.01),
+                    _ => nn.functional.gelu(input),
+                };
+        }
+    }
+
+    long[] MaskShape(Tensor input)
+    {
+        var shape = Enumerable.Repeat(1L, (int)input.dim()).ToArray();
+        shape[ChannelDim < 0 ? shape.Length + ChannelDim : ChannelDim] = Channels;
+        return shape;
+    }
+
+    public bool IsLinear => Mode is SlotMode.Identity or SlotMode.ChannelMask;
+
+    public void SetIdentity() { DropSlope(); Mode = SlotMode.Identity; Mask = null; }
+
+    public void SetNonlinear() { DropSlope(); Mode = SlotMode.Nonlinear; Mask = null; }
+
+    public void SetChannelMask(float[] mask)
+    {
+        if (mask.Length != Channels) throw new ArgumentException($"{GetName()}: mask has {mask.Length} entries, layer has {Channels} neurons");
+        DropSlope();
+        if (mask.All(m => m == 1f)) { SetIdentity(); return; }
+        Mode = SlotMode.ChannelMask;
+        Mask = mask;
+    }
+
+    /// <summary>PReLU with one learnable slope (PReLU; Dror et al. initialise it at 0 = ReLU).</summary>
+    public void SetPReLU(float initialSlope, Device device)
+    {
+        Mode = SlotMode.PReLU;
+        Mask = null;
+        Slope ??= new Parameter(full(1, initialSlope, device: device));
+        register_parameter("slope", Slope);
+    }
+
+    void DropSlope()
+    {
+        if (Slope is null) return;
+        _internal_params.Remove("slope");
+        Slope.Dispose();
+        Slope = null;
+    }
+}

@@ -1,0 +1,228 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DepthPrune.Models.Architectures;
+
+/// <summary>Swin-T (torchvision's swin_t layout and names): 4x4 patch embedding, stages of
+/// depths 2/2/6/2 with 3/6/12/24 heads, 7x7 windows shifted by 3 in every second block,
+/// relative position bias, patch merging, stochastic depth up to 0.2. Each MLP's GELU
+/// (features.S.B.mlp.1) is an activation slot: 12 in all.</summary>
+public static class SwinT
+{
+    const int Window = 7;
+    static readonly int[] Depths = [2, 2, 6, 2];
+    static readonly int[] Heads = [3, 6, 12, 24];
+
+    sealed class WindowAttention : Module<Tensor, Tensor>
+    {
+        readonly Linear qkv, proj;
+        readonly Parameter relative_position_bias_table;
+        readonly Tensor relative_position_index;
+        readonly int heads, shift;
+
+        public WindowAttention(long dim, int heads, int shift) : base("attn")
+        {
+            this.heads = heads;
+            this.shift = shift;
+            qkv = Linear(dim, dim * 3);
+            proj = Linear(dim, dim);
+            relative_position_bias_table = new Parameter(zeros((2 * Window - 1) * (2 * Window - 1), heads));
+            init.trunc_normal_(relative_position_bias_table, std: 0.02);
+            relative_position_index = RelativeIndex();
+            RegisterComponents();
+        }
+
+        static Tensor RelativeIndex()
+        {
+            var index = new long[Window * Window * Window * Window];
+            for (int a = 0; a < Window * Window; a++)
+                for (int b = 0; b < Window * Window; b++)
+                {
+                    long dh = a / Window - b / Window + Window - 1, dw = a % Window - b % Window + Window - 1;
+                    index[a * Window * Window + b] = dh * (2 * Window - 1) + dw;
+                }
+            return tensor(index);
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            using var scope = NewDisposeScope();
+            long b = input.shape[0], h = input.shape[1], w = input.shape[2], c = input.shape[3];
+            long padR = (Window - w % Window) % Window, padB = (Window - h % Window) % Window;
+            var x = nn.functional.pad(input, [0, 0, 0, padR, 0, padB]);
+            long ph = h + padB, pw = w + padR;
+            long shiftH = Window >= ph ? 0 : shift, shiftW = Window >= pw ? 0 : shift;
+            if (shiftH + shiftW > 0) x = roll(x, [-shiftH, -shiftW], [1, 2]);
+            long nh = ph / Window, nw = pw / Window, windows = nh * nw, tokens = Window * Window, headDim = c / heads;
+            x = x.view(b, nh, Window, nw, Window, c).permute(0, 1, 3, 2, 4, 5).reshape(b * windows, tokens, c);
+            var qkvOut = qkv.forward(x).reshape(b * windows, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4);
+            var q = qkvOut[0].mul(Math.Pow(headDim, -0.5));
+            var attn = q.matmul(qkvOut[1].transpose(-2, -1));
+            var bias = relative_position_bias_table.index_select(0, relative_position_index.to(input.device))
+                .view(tokens, tokens, heads).permute(2, 0, 1).unsqueeze(0);
+            attn = attn.add(bias);
+            if (shiftH + shiftW > 0)
+            {
+                var mask = ShiftMask(ph, pw, shiftH, shiftW, input.device);
+                attn = attn.view(b, windows, heads, tokens, tokens).add(mask.unsqueeze(1).unsqueeze(0)).view(-1, heads, tokens, tokens);
+            }
+            attn = nn.functional.softmax(attn, -1);
+            ExtraMacs.Add(2 * b * windows * heads * tokens * tokens * headDim);
+            x = attn.matmul(qkvOut[2]).transpose(1, 2).reshape(b * windows, tokens, c);
+            x = proj.forward(x);
+            x = x.view(b, nh, nw, Window, Window, c).permute(0, 1, 3, 2, 4, 5).reshape(b, ph, pw, c);
+            if (shiftH + shiftW > 0) x = roll(x, [shiftH, shiftW], [1, 2]);
+            return x[.., ..(int)h, ..(int)w, ..].contiguous().MoveToOuterDisposeScope();
+        }
+
+        /// <summary>-100 between tokens that the cyclic shift brought from different regions.</summary>
+        static Tensor ShiftMask(long ph, long pw, long sh, long sw, Device device)
+        {
+            var region = new float[ph * pw];
+            long[] hBounds = [0, ph - Window, ph - sh, ph], wBounds = [0, pw - Window, pw - sw, pw];
+            int id = 0;
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++, id++)
+                    for (long y = hBounds[i]; y < hBounds[i + 1]; y++)
+                        for (long x = wBounds[j]; x < wBounds[j + 1]; x++) region[y * pw + x] = id;
+            var m = tensor(region, device: device).view(ph / Window, Window, pw / Window, Window).permute(0, 2, 1, 3).reshape(-1, Window * Window);
+            var diff = m.unsqueeze(1) - m.unsqueeze(2);
+            return zeros_like(diff).masked_fill(diff.ne(0), -100f);
+        }
+    }
+
+    sealed class Block : Module<Tensor, Tensor>
+    {
+        readonly LayerNorm norm1, norm2;
+        readonly WindowAttention attn;
+        readonly Sequential mlp;
+        readonly double dropPath;
+
+        public Block(string path, long dim, int heads, int shift, double dropPath) : base(path)
+        {
+            norm1 = LayerNorm(dim, eps: 1e-5);
+            attn = new WindowAttention(dim, heads, shift);
+            norm2 = LayerNorm(dim, eps: 1e-5);
+            mlp = Layers.Named(("0", Linear(dim, 4 * dim)), ("1", new ActivationSlot(path + ".mlp.1", ActivationKind.GELU, 4 * dim, -1)),
+                ("2", Dropout(0.0)), ("3", Linear(4 * dim, dim)), ("4", Dropout(0.0)));
+            this.dropPath = dropPath;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = NewDisposeScope();
+            x = x.add(DropPath(attn.forward(norm1.forward(x))));
+            return x.add(DropPath(mlp.forward(norm2.forward(x)))).MoveToOuterDisposeScope();
+        }
+
+        Tensor DropPath(Tensor branch)
+        {
+            if (!training || dropPath == 0) return branch;
+            var keep = bernoulli(full(branch.shape[0], 1, 1, 1, 1 - dropPath, device: branch.device)).div_(1 - dropPath);
+            return branch.mul(keep);
+        }
+
+        public static Node Describe(string p) => new SeqNode(
+            new ResidualNode(new SeqNode(new OpNode(p + ".norm1", false), new WeightNode(p + ".attn.qkv"),
+                new OpNode(p + ".attn", false), new WeightNode(p + ".attn.proj")), new SeqNode()),
+            new ResidualNode(new SeqNode(new OpNode(p + ".norm2", false), new WeightNode(p + ".mlp.0"),
+                new ActNode(p + ".mlp.1"), new WeightNode(p + ".mlp.3")), new SeqNode()));
+    }
+
+    sealed class PatchMerging : Module<Tensor, Tensor>
+    {
+        readonly LayerNorm norm;
+        readonly Linear reduction;
+
+        public PatchMerging(long dim) : base("merge")
+        {
+            reduction = Linear(4 * dim, 2 * dim, hasBias: false);
+            norm = LayerNorm(4 * dim, eps: 1e-5);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = NewDisposeScope();
+            long h = x.shape[1], w = x.shape[2];
+            x = nn.functional.pad(x, [0, 0, 0, w % 2, 0, h % 2]);
+            var merged = cat([x[.., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, null, 2), ..],
+                              x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(0, null, 2), ..],
+                              x[.., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(1, null, 2), ..],
+                              x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(1, null, 2), ..]], -1);
+            return reduction.forward(norm.forward(merged)).MoveToOuterDisposeScope();
+        }
+    }
+
+    sealed class ToChannelsLast() : Module<Tensor, Tensor>("permute")
+    {
+        public override Tensor forward(Tensor x) => x.permute(0, 2, 3, 1);
+    }
+
+    sealed class Net : Module<Tensor, Tensor>
+    {
+        readonly Sequential features;
+        readonly LayerNorm norm;
+        readonly AdaptiveAvgPool2d avgpool;
+        readonly Linear head;
+
+        public Net(Sequential features, long dim, int classes) : base("swin_t")
+        {
+            this.features = features;
+            norm = LayerNorm(dim, eps: 1e-5);
+            avgpool = AdaptiveAvgPool2d(1);
+            head = Linear(dim, classes);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = NewDisposeScope();
+            var y = norm.forward(features.forward(x)).permute(0, 3, 1, 2);
+            return head.forward(avgpool.forward(y).flatten(1)).MoveToOuterDisposeScope();
+        }
+    }
+
+    public static ZooModel Create(ModelOptions o)
+    {
+        long dim = o.Scale(96, 8 * 3);   // divisible by the 3 heads of stage 1 and by 8
+        var stages = new List<(string, Module<Tensor, Tensor>)>
+        {
+            ("0", Layers.Named(("0", Conv2d(o.InChannels, dim, 4, stride: 4)), ("1", new ToChannelsLast()), ("2", LayerNorm(dim, eps: 1e-5)))),
+        };
+        var nodes = new List<Node> { new WeightNode("features.0.0"), new OpNode("features.0.2", false) };
+        int totalBlocks = Depths.Sum(), blockIndex = 0, stageIndex = 1;
+        for (int s = 0; s < Depths.Length; s++)
+        {
+            var blocks = new List<(string, Module<Tensor, Tensor>)>();
+            for (int i = 0; i < Depths[s]; i++, blockIndex++)
+            {
+                string path = $"features.{stageIndex}.{i}";
+                blocks.Add(($"{i}", new Block(path, dim, Heads[s], i % 2 == 0 ? 0 : Window / 2, 0.2 * blockIndex / (totalBlocks - 1))));
+                nodes.Add(Block.Describe(path));
+            }
+            stages.Add(($"{stageIndex++}", Sequential(blocks)));
+            if (s < Depths.Length - 1)
+            {
+                stages.Add(($"{stageIndex}", new PatchMerging(dim)));
+                nodes.Add(new OpNode($"features.{stageIndex}.norm", false));
+                nodes.Add(new WeightNode($"features.{stageIndex}.reduction"));
+                stageIndex++;
+                dim *= 2;
+            }
+        }
+        var net = new Net(Sequential(stages), dim, o.Classes);
+        using (no_grad())
+            foreach (var (_, module) in net.named_modules())
+                if (module is Linear l)
+                {
+                    init.trunc_normal_(l.weight!, std: 0.02);
+                    if (l.bias is not null) init.zeros_(l.bias);
+                }
+        nodes.AddRange([new OpNode("norm", false), new OpNode("avgpool", true), new WeightNode("head")]);
+        return new ZooModel("swin-t", o, net, new SeqNode(nodes));
+    }
+}

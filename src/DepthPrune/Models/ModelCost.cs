@@ -1,0 +1,79 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Models;
+
+/// <summary>Parameters, multiply-accumulates for one input, and depth, read from the model and
+/// its structure. Dense MACs count every weight; nonzero MACs only unpruned ones.</summary>
+public sealed record ModelCost(long Parameters, long NonzeroParameters, long Macs, long NonzeroMacs, int Depth, int LinearDepth)
+{
+    /// <summary>Counts with one forward pass of a zero image at the model's input size
+    /// (forward hooks on conv/linear layers; attention matmuls report through IExtraMacs).</summary>
+    public static ModelCost Measure(ZooModel model, Device? device = null)
+    {
+        long parameters = 0, nonzero = 0;
+        foreach (var p in model.Net.parameters())
+        {
+            parameters += p.numel();
+            using var nz = p.count_nonzero();
+            nonzero += nz.item<long>();
+        }
+        long macs = 0, nonzeroMacs = 0;
+        var removers = new List<Action>();
+        foreach (var (name, module) in model.Net.named_modules())
+        {
+            if (module is Conv2d conv)
+                removers.Add(Hook(conv, (m, input, output) =>
+                {
+                    long positions = output.numel() / output.shape[1];
+                    macs += positions * conv.weight!.numel();
+                    using var nz = conv.weight!.count_nonzero();
+                    nonzeroMacs += positions * nz.item<long>();
+                    return output;
+                }));
+            else if (module is Linear linear)
+                removers.Add(Hook(linear, (m, input, output) =>
+                {
+                    long rows = output.numel() / output.shape[^1];
+                    macs += rows * linear.weight!.numel();
+                    using var nz = linear.weight!.count_nonzero();
+                    nonzeroMacs += rows * nz.item<long>();
+                    return output;
+                }));
+        }
+        bool wasTraining = model.Net.training;
+        model.Net.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            ExtraMacs.Reset();
+            using var x = zeros(1, model.Options.InChannels, model.Options.InputSize, model.Options.InputSize, device: device);
+            using var y = model.Net.forward(x);
+            macs += ExtraMacs.Total;
+            nonzeroMacs += ExtraMacs.Total;
+        }
+        finally
+        {
+            foreach (var remove in removers) remove();
+            model.Net.train(wasTraining);
+        }
+        return new ModelCost(parameters, nonzero, macs, nonzeroMacs, model.Structure.Depth(), model.LinearDepth());
+    }
+
+    static Action Hook<T>(T module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)
+        where T : nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>
+    {
+        var handle = module.register_forward_hook(hook);
+        return () => handle.remove();
+    }
+}
+
+/// <summary>MACs of weight-free matrix products (attention) that modules add while counting.</summary>
+public static class ExtraMacs
+{
+    [ThreadStatic] static long total;
+    public static long Total => total;
+    public static void Reset() => total = 0;
+    public static void Add(long macs) => total += macs;
+}

@@ -1,0 +1,47 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DepthPrune.Models;
+
+/// <summary>A network plus its structural description and its activation slots by name.</summary>
+public sealed class ZooModel : IDisposable
+{
+    public string Name { get; }
+    public ModelOptions Options { get; }
+    public Module<Tensor, Tensor> Net { get; }
+    public Structure Structure { get; }
+    public IReadOnlyDictionary<string, ActivationSlot> Slots { get; }
+    readonly Dictionary<string, Module> modules;
+
+    public ZooModel(string name, ModelOptions options, Module<Tensor, Tensor> net, SeqNode structure)
+    {
+        Name = name;
+        Options = options;
+        Net = net;
+        Structure = new Structure(structure);
+        modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
+        Slots = Structure.Activations.ToDictionary(n => n, n => Module(n) as ActivationSlot
+            ?? throw new InvalidOperationException($"{name}: '{n}' is not an ActivationSlot"));
+        foreach (var layer in Structure.WeightLayers)
+        {
+            Module(layer.Module);
+            if (layer.Norm is not null) Module(layer.Norm);
+        }
+    }
+
+    public Module Module(string path) =>
+        modules.TryGetValue(path, out var m) ? m : throw new KeyNotFoundException($"{Name}: no module '{path}'");
+
+    /// <summary>The weight tensor of a conv/linear layer named in the structure.</summary>
+    public Tensor Weight(WeightNode layer) => Module(layer.Module) switch
+    {
+        TorchSharp.Modules.Conv2d c => c.weight!,
+        TorchSharp.Modules.Linear l => l.weight!,
+        var other => throw new InvalidOperationException($"{layer.Module}: {other.GetType().Name} has no weight"),
+    };
+
+    public int LinearDepth() => Structure.LinearDepth(s => Slots[s].IsLinear);
+
+    public void Dispose() => Net.Dispose();
+}
