@@ -12,17 +12,17 @@ public static class CliApp
 
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces on failure", Recursive = true };
 
-    public static RootCommand Build(TextWriter output)
+    public static RootCommand Build(TextWriter output, TextWriter error)
     {
         var root = new RootCommand("depthprune: make deep networks shallower with entropy-guided linearization and pruning");
         root.Options.Add(Verbose);
-        foreach (Command command in CommandSet.All(output)) root.Subcommands.Add(command);
+        foreach (Command command in CommandSet.All(output, error)) root.Subcommands.Add(command);
         return root;
     }
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        RootCommand root = Build(output);
+        RootCommand root = Build(output, error);
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -5,10 +5,12 @@ namespace DepthPrune.Cli.Commands;
 /// <summary>Every top-level command of the tool.</summary>
 public static class CommandSet
 {
-    public static IEnumerable<Command> All(TextWriter output)
+    public static IEnumerable<Command> All(TextWriter output, TextWriter error)
     {
         yield return InfoCommand.Create(output);
         yield return DataCommand.Create(output);
         yield return ModelsCommand.Create(output);
+        yield return TrainCommand.Create(output, error);
+        yield return EntropyCommand.Create(output);
     }
 }

@@ -17,6 +17,8 @@ public sealed class DataArgs
     readonly Option<int?> imageSize = new("--image-size") { Description = "Crop size for image-folder sets (default 224 for transfer sets, native size otherwise)" };
     readonly Option<string?> testDomain = new("--test-domain") { Description = "PACS/VLCS: the domain held out as test set" };
 
+    public Option<string> DatasetOption => dataset;
+
     public DataArgs(Command command)
     {
         dataset.Validators.Add(r =>

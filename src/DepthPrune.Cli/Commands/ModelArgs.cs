@@ -35,13 +35,13 @@ public sealed class ModelArgs
     public string Name(ParseResult parsed) => parsed.GetValue(model)!;
 
     /// <summary>Options from flags, falling back to the data set's shape, then to the reference.</summary>
-    public ModelOptions Options(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null)
+    public ModelOptions Options(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null, double? presetWidth = null)
     {
         var reference = ModelZoo.Get(Name(parsed)).Reference;
         return new ModelOptions(
             parsed.GetValue(classes) ?? dataClasses ?? reference.Classes,
             parsed.GetValue(inChannels) ?? (int?)dataShape?[0] ?? reference.InChannels,
-            parsed.GetValue(width),
+            parsed.GetResult(width) is null && presetWidth is double w ? w : parsed.GetValue(width),
             parsed.GetValue(inputSize) ?? (int?)dataShape?[1] ?? reference.InputSize);
     }
 

@@ -1,0 +1,21 @@
+using System.CommandLine;
+using DepthPrune.Data;
+using DepthPrune.Models;
+using DepthPrune.Training;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>Flags resolved against the preset of the (model, data set) pair: explicit flags win.</summary>
+public sealed record JobSetup(string ModelName, DataOptions Data, TrainOptions Train, TrainPresets.Preset Preset, Func<DataBundle, ModelOptions> ModelOptionsFor)
+{
+    public static JobSetup Resolve(ParseResult parsed, ModelArgs modelArgs, DataArgs dataArgs, TrainArgs trainArgs, int seed)
+    {
+        var data = dataArgs.Read(parsed, seed);
+        var preset = trainArgs.Preset(parsed, modelArgs.Name(parsed), data.Dataset);
+        if (data.TrainSubset is null && preset.TrainSubset is int subset) data = data with { TrainSubset = subset };
+        return new JobSetup(modelArgs.Name(parsed), data, trainArgs.Read(parsed, preset.Options, seed), preset,
+            bundle => modelArgs.Options(parsed, bundle.Classes, bundle.SampleShape, preset.Width));
+    }
+
+    public ZooModel CreateModel(DataBundle data) => ModelZoo.Create(ModelName, ModelOptionsFor(data));
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using DepthPrune.Runtime;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>Flags of every command that runs a job: seed, device, output folder, resume, output form.</summary>
+public sealed class RunArgs
+{
+    readonly Option<int> seed = new("--seed") { Description = "Seed for weights, data order and augmentation", DefaultValueFactory = _ => 0 };
+    readonly Option<string> device = CommonOptions.Device();
+    readonly Option<string?> output;
+    readonly Option<bool> resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint" };
+    readonly Option<bool> json = CommonOptions.Json();
+    readonly Option<bool> quiet = new("--quiet") { Description = "No progress output" };
+    readonly Option<int> threads = new("--threads") { Description = "Torch intra-op threads (0: torch's default)", DefaultValueFactory = _ => 0 };
+
+    public RunArgs(Command command, bool outputRequired)
+    {
+        output = new Option<string?>("--out") { Description = "Run directory (checkpoints, run record)", Required = outputRequired };
+        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads: must be >= 0"); });
+        foreach (Option o in new Option[] { seed, device, output, resume, json, quiet, threads }) command.Options.Add(o);
+    }
+
+    public int Seed(ParseResult p) => p.GetValue(seed);
+    public string? Out(ParseResult p) => p.GetValue(output);
+    public bool Resume(ParseResult p) => p.GetValue(resume);
+    public bool Json(ParseResult p) => p.GetValue(json);
+    public bool Quiet(ParseResult p) => p.GetValue(quiet);
+
+    /// <summary>Applies device, thread count and seed; returns the device.</summary>
+    public Compute Start(ParseResult p)
+    {
+        var compute = Compute.Parse(p.GetValue(device)!);
+        if (p.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(p.GetValue(threads));
+        Seeding.Seed(Seed(p));
+        return compute;
+    }
+}

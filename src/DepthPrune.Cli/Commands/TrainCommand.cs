@@ -1,0 +1,68 @@
+using System.CommandLine;
+using DepthPrune.Data;
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+using TorchSharp;
+
+namespace DepthPrune.Cli.Commands;
+
+public static class TrainCommand
+{
+    public const string LastCheckpoint = "last.ckpt", ModelCheckpoint = "model.ckpt";
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("train", "Train a model on a data set; checkpoints are resumable");
+        var modelArgs = new ModelArgs(command, defaultModel: "lenet5");
+        var dataArgs = new DataArgs(command);
+        var trainArgs = new TrainArgs(command);
+        var runArgs = new RunArgs(command, outputRequired: true);
+        command.SetAction(parsed =>
+        {
+            var compute = runArgs.Start(parsed);
+            string dir = runArgs.Out(parsed)!;
+            string last = Path.Combine(dir, LastCheckpoint);
+            var progress = new ConsoleProgress(error, runArgs.Quiet(parsed));
+            Checkpoint.Loaded? resumed = null;
+            if (runArgs.Resume(parsed))
+            {
+                if (!File.Exists(last)) throw new UsageException($"--resume: no checkpoint {last} to resume from");
+                resumed = Checkpoint.Load(last, compute);
+            }
+            else if (File.Exists(last))
+                throw new UsageException($"--out {dir}: already holds a run ({last}); pass --resume to continue it or choose another folder");
+
+            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, runArgs.Seed(parsed));
+            var dataOptions = resumed?.Meta.Data ?? job.Data;
+            using var data = DataBundle.Load(dataOptions);
+            var options = resumed?.Meta.Train ?? job.Train;
+            ZooModel model = resumed?.Model ?? job.CreateModel(data);
+            var preset = job.Preset;
+            try
+            {
+                model.Net.to(compute.Device);
+                progress.Line(resumed is null ? $"preset: {preset.Notes}" : $"resuming {last} at epoch {resumed.Meta.Epoch + 1}, batch {resumed.Meta.Batch + 1}");
+                progress.Line($"model {model.Name} (width {model.Options.Width}), data {data.Name}: {data.Train.Count} train / {data.Test.Count} test, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate} {options.Schedule}");
+                var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = dataOptions, Train = options, Stage = "train" };
+                var testLoader = data.EvalLoader(data.Test, 256, compute);
+                var history = TrainingRun.Run(model, data, options, compute, last, meta, null, progress, resumed, evalLoader: testLoader);
+                var test = Evaluation.Run(model, testLoader);
+                var finalMeta = meta with { Epoch = options.Epochs, Complete = true, Metrics = new() { ["test_top1"] = test.Top1, ["test_top5"] = test.Top5, ["test_loss"] = test.Loss } };
+                Checkpoint.Save(Path.Combine(dir, ModelCheckpoint), model, finalMeta);
+                var report = new
+                {
+                    model = model.Name, dataset = data.Name, epochs = options.Epochs, test_top1 = test.Top1, test_top5 = test.Top5, test_loss = test.Loss,
+                    checkpoint = Path.Combine(dir, ModelCheckpoint), preset = preset.Notes,
+                    history = history.Select(h => new { epoch = h.Epoch, train_loss = h.TrainLoss, train_top1 = h.TrainTop1, test_top1 = h.TestTop1, seconds = h.Seconds }),
+                };
+                AtomicFile.WriteText(Path.Combine(dir, "train.json"), JsonOut.Serialize(report));
+                if (runArgs.Json(parsed)) output.WriteLine(JsonOut.Serialize(report));
+                else output.WriteLine($"test top-1 {test.Top1:F2}%  top-5 {test.Top5:F2}%  loss {test.Loss:F4}  -> {report.checkpoint}");
+                return CliApp.Ok;
+            }
+            finally { model.Dispose(); }
+        });
+        return command;
+    }
+}

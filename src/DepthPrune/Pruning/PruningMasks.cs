@@ -1,0 +1,93 @@
+using DepthPrune.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Pruning;
+
+/// <summary>Unstructured pruning masks, one per pruned weight layer (1 = kept, 0 = pruned).
+/// The mechanism only: rules that decide what to prune live in the methods. Pruned weights are
+/// held at exactly zero by masking gradients before a step and weights after it.</summary>
+public sealed class PruningMasks : IDisposable
+{
+    readonly Dictionary<string, Tensor> masks = new();
+
+    public IReadOnlyDictionary<string, Tensor> ByLayer => masks;
+
+    public Tensor? For(string layer) => masks.GetValueOrDefault(layer);
+
+    /// <summary>The mask of a layer, created all-ones on first use.</summary>
+    public Tensor Ensure(ZooModel model, WeightNode layer)
+    {
+        if (!masks.TryGetValue(layer.Module, out var mask))
+        {
+            var weight = model.Weight(layer);
+            mask = ones_like(weight, dtype: ScalarType.Bool);
+            masks[layer.Module] = mask;
+        }
+        return mask;
+    }
+
+    public void Set(string layer, Tensor mask)
+    {
+        if (masks.Remove(layer, out var old)) old.Dispose();
+        masks[layer] = mask;
+    }
+
+    public long Remaining(string layer) => masks.TryGetValue(layer, out var m) ? m.count_nonzero().item<long>() : -1;
+
+    public void ApplyToWeights(ZooModel model)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, mask) in masks) model.Weight(new WeightNode(name)).mul_(mask);
+    }
+
+    public void ApplyToGradients(ZooModel model)
+    {
+        foreach (var (name, mask) in masks)
+            model.Weight(new WeightNode(name)).grad?.mul_(mask);
+    }
+
+    /// <summary>Fraction of zero weights over the masked layers (or over `layers` if given).</summary>
+    public double Sparsity()
+    {
+        long total = 0, kept = 0;
+        foreach (var mask in masks.Values)
+        {
+            total += mask.numel();
+            kept += mask.count_nonzero().item<long>();
+        }
+        return total == 0 ? 0 : 1 - (double)kept / total;
+    }
+
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(masks.Count);
+        foreach (var (name, mask) in masks.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            writer.Write(name);
+            mask.cpu().Save(writer);
+        }
+    }
+
+    public static PruningMasks Load(BinaryReader reader, ZooModel model, Device device)
+    {
+        var result = new PruningMasks();
+        int count = reader.ReadInt32();
+        for (int i = 0; i < count; i++)
+        {
+            string name = reader.ReadString();
+            var mask = TensorExtensionMethods.Load(reader).to(device);
+            var weight = model.Weight(new WeightNode(name));
+            if (!mask.shape.SequenceEqual(weight.shape))
+                throw new Runtime.DataFormatException($"mask '{name}' has shape [{string.Join(",", mask.shape)}], weight has [{string.Join(",", weight.shape)}]");
+            result.masks[name] = mask;
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        foreach (var mask in masks.Values) mask.Dispose();
+        masks.Clear();
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using DepthPrune.Data;
+using DepthPrune.Models;
+using DepthPrune.Pruning;
+using DepthPrune.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Training;
+
+/// <summary>Where a run picks up: the next epoch and batch, and the optimizer/RNG state then.</summary>
+public sealed record ResumePoint(int Epoch, int Batch, Checkpoint.Loaded? From);
+
+/// <summary>Hooks a caller gives the trainer.</summary>
+public sealed class TrainHooks
+{
+    public PruningMasks? Masks { get; init; }
+    public IProgress<TrainProgress>? Progress { get; init; }
+    /// <summary>Called with (next epoch, next batch, optimizer) whenever a checkpoint is due.</summary>
+    public Action<int, int, optim.Optimizer>? SaveCheckpoint { get; init; }
+    /// <summary>Extra loss term added each step (Layer Folding's slope regulariser).</summary>
+    public Func<Tensor>? ExtraLoss { get; init; }
+    public string Stage { get; init; } = "train";
+}
+
+public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainTop1, double? TestTop1, double Seconds);
+
+/// <summary>The one training loop every method shares.</summary>
+public static class Trainer
+{
+    public static optim.Optimizer CreateOptimizer(ZooModel model, TrainOptions o) => o.Optimizer switch
+    {
+        OptimizerKind.Adam => optim.Adam(model.Net.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(model.Net.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
+        _ => optim.SGD(model.Net.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
+    };
+
+    public static List<EpochRecord> Fit(ZooModel model, DataBundle data, TrainOptions o, Compute compute, TrainHooks hooks,
+        ResumePoint? resume = null, BatchLoader? evalLoader = null)
+    {
+        o.Validate();
+        var loader = data.TrainLoader(o.BatchSize, o.Seed, compute);
+        using var optimizer = CreateOptimizer(model, o);
+        int startEpoch = resume?.Epoch ?? 0, startBatch = resume?.Batch ?? 0;
+        resume?.From?.RestoreOptimizer(optimizer);
+        resume?.From?.RestoreRng();
+        hooks.Masks?.ApplyToWeights(model);
+        var history = new List<EpochRecord>();
+        var clock = Stopwatch.StartNew();
+        long imagesSeen = 0;
+        for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
+        {
+            model.Net.train();
+            var epochClock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            int first = epoch == startEpoch ? startBatch : 0;
+            foreach (Batch batch in loader.Epoch(epoch, first))
+            {
+                using (batch)
+                using (var scope = NewDisposeScope())
+                {
+                    double lr = o.LearningRateAt(epoch, batch.Index, loader.BatchesPerEpoch);
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+                    optimizer.zero_grad();
+                    var logits = model.Net.forward(batch.Inputs);
+                    var loss = nn.functional.cross_entropy(logits, batch.Targets, label_smoothing: o.LabelSmoothing);
+                    var total = hooks.ExtraLoss is null ? loss : loss.add(hooks.ExtraLoss());
+                    total.backward();
+                    hooks.Masks?.ApplyToGradients(model);
+                    if (o.ClipGradNorm is double clip) nn.utils.clip_grad_norm_(model.Net.parameters(), clip);
+                    optimizer.step();
+                    hooks.Masks?.ApplyToWeights(model);
+
+                    double batchLoss = loss.item<float>();
+                    if (!double.IsFinite(batchLoss))
+                        throw new InvalidOperationException($"{hooks.Stage}: loss became {batchLoss} at epoch {epoch + 1}, batch {batch.Index + 1} (lower --lr?)");
+                    lossSum += batchLoss * batch.Size;
+                    correct += logits.argmax(1).eq(batch.Targets).sum().item<long>();
+                    seen += batch.Size;
+                    imagesSeen += batch.Size;
+                    double rate = imagesSeen / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+                    long remaining = (long)(o.Epochs - epoch) * data.Train.Count - (long)(batch.Index + 1) * o.BatchSize;
+                    hooks.Progress?.Report(new TrainProgress(hooks.Stage, epoch + 1, o.Epochs, batch.Index + 1, loader.BatchesPerEpoch,
+                        lossSum / seen, 100.0 * correct / seen, rate, TimeSpan.FromSeconds(Math.Max(0, remaining) / Math.Max(1e-9, rate)), lr));
+                }
+                int next = batch.Index + 1;
+                if (o.CheckpointEveryBatches > 0 && next % o.CheckpointEveryBatches == 0 && next < loader.BatchesPerEpoch)
+                    hooks.SaveCheckpoint?.Invoke(epoch, next, optimizer);
+            }
+            double? test = evalLoader is null ? null : Evaluation.Run(model, evalLoader).Top1;
+            history.Add(new EpochRecord(epoch + 1, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : 100.0 * correct / seen, test, epochClock.Elapsed.TotalSeconds));
+            hooks.SaveCheckpoint?.Invoke(epoch + 1, 0, optimizer);
+        }
+        return history;
+    }
+}
