@@ -12,13 +12,11 @@ public sealed class RunArgs
     readonly Option<bool> resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint" };
     readonly Option<bool> json = CommonOptions.Json();
     readonly Option<bool> quiet = new("--quiet") { Description = "No progress output" };
-    readonly Option<int> threads = new("--threads") { Description = "Torch intra-op threads (0: torch's default)", DefaultValueFactory = _ => 0 };
 
     public RunArgs(Command command, bool outputRequired)
     {
         output = new Option<string?>("--out") { Description = "Run directory (checkpoints, run record)", Required = outputRequired };
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads: must be >= 0"); });
-        foreach (Option o in new Option[] { seed, device, output, resume, json, quiet, threads }) command.Options.Add(o);
+        foreach (Option o in new Option[] { seed, device, output, resume, json, quiet }) command.Options.Add(o);
     }
 
     public int Seed(ParseResult p) => p.GetValue(seed);
@@ -27,11 +25,10 @@ public sealed class RunArgs
     public bool Json(ParseResult p) => p.GetValue(json);
     public bool Quiet(ParseResult p) => p.GetValue(quiet);
 
-    /// <summary>Applies device, thread count and seed; returns the device.</summary>
+    /// <summary>Applies device and seed; returns the device.</summary>
     public Compute Start(ParseResult p)
     {
         var compute = Compute.Parse(p.GetValue(device)!);
-        if (p.GetValue(threads) > 0) TorchSharp.torch.set_num_threads(p.GetValue(threads));
         Seeding.Seed(Seed(p));
         return compute;
     }
