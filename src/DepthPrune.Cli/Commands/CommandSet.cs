@@ -12,5 +12,6 @@ public static class CommandSet
         yield return ModelsCommand.Create(output);
         yield return TrainCommand.Create(output, error);
         yield return EntropyCommand.Create(output);
+        foreach (Command method in MethodCommand.All(output, error)) yield return method;
     }
 }

@@ -38,6 +38,9 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
     public int ChannelDim { get; }
     public SlotMode Mode { get; private set; } = SlotMode.Nonlinear;
     public float[]? Mask { get; private set; }
+    /// <summary>Neurons removed while the layer stays non-linear (NEPENTHE's always-OFF
+    /// neurons): their output is held at 0, which on the probed data it already was.</summary>
+    public float[]? Alive { get; private set; }
     public Parameter? Slope { get; private set; }
     public IActivationObserver? Observer { get; set; }
 
@@ -61,14 +64,25 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
             case SlotMode.PReLU:
                 return nn.functional.prelu(input, Slope!);
             default:
-                return Kind switch
+                var output = Kind switch
                 {
                     ActivationKind.ReLU => nn.functional.relu(input),
                     ActivationKind.ReLU6 => nn.functional.relu6(input),
                     ActivationKind.LeakyReLU => nn.functional.leaky_relu(input, 0.01),
                     _ => nn.functional.gelu(input),
                 };
+                if (Alive is null) return output;
+                using (var alive = tensor(Alive, device: input.device).reshape(MaskShape(input)))
+                using (output)
+                    return output.mul(alive);
         }
+    }
+
+    /// <summary>Holds the given neurons at zero (NEPENTHE); the others stay non-linear.</summary>
+    public void SetAlive(float[]? alive)
+    {
+        if (alive is not null && alive.Length != Channels) throw new ArgumentException($"{GetName()}: alive mask has {alive.Length} entries, layer has {Channels} neurons");
+        Alive = alive is null || alive.All(a => a == 1f) ? null : alive;
     }
 
     long[] MaskShape(Tensor input)
@@ -80,7 +94,7 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
 
     public bool IsLinear => Mode is SlotMode.Identity or SlotMode.ChannelMask;
 
-    public void SetIdentity() { DropSlope(); Mode = SlotMode.Identity; Mask = null; }
+    public void SetIdentity() { DropSlope(); Mode = SlotMode.Identity; Mask = null; Alive = null; }
 
     public void SetNonlinear() { DropSlope(); Mode = SlotMode.Nonlinear; Mask = null; }
 
@@ -91,6 +105,7 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
         if (mask.All(m => m == 1f)) { SetIdentity(); return; }
         Mode = SlotMode.ChannelMask;
         Mask = mask;
+        Alive = null;
     }
 
     /// <summary>PReLU with one learnable slope (PReLU; Dror et al. initialise it at 0 = ReLU).</summary>

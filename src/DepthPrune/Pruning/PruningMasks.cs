@@ -21,7 +21,7 @@ public sealed class PruningMasks : IDisposable
         if (!masks.TryGetValue(layer.Module, out var mask))
         {
             var weight = model.Weight(layer);
-            mask = ones_like(weight, dtype: ScalarType.Bool);
+            mask = ones_like(weight, dtype: ScalarType.Bool).DetachFromDisposeScope();
             masks[layer.Module] = mask;
         }
         return mask;

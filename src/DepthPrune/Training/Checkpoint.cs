@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace DepthPrune.Training;
 
 /// <summary>What an activation slot was turned into, recorded so a checkpoint rebuilds the same graph.</summary>
-public sealed record SlotState(SlotMode Mode, float[]? Mask);
+public sealed record SlotState(SlotMode Mode, float[]? Mask, float[]? Alive = null);
 
 /// <summary>The readable part of a checkpoint (meta.json inside the file).</summary>
 public sealed record CheckpointMeta
@@ -44,8 +44,8 @@ public static class Checkpoint
     };
 
     public static Dictionary<string, SlotState> SlotStates(ZooModel model) =>
-        model.Slots.Where(s => s.Value.Mode != SlotMode.Nonlinear)
-            .ToDictionary(s => s.Key, s => new SlotState(s.Value.Mode, s.Value.Mask));
+        model.Slots.Where(s => s.Value.Mode != SlotMode.Nonlinear || s.Value.Alive is not null)
+            .ToDictionary(s => s.Key, s => new SlotState(s.Value.Mode, s.Value.Mask, s.Value.Alive));
 
     public static void Save(string path, ZooModel model, CheckpointMeta meta, PruningMasks? masks = null, optim.Optimizer? optimizer = null)
     {
@@ -111,6 +111,7 @@ public static class Checkpoint
                     case SlotMode.Identity: slot.SetIdentity(); break;
                     case SlotMode.ChannelMask: slot.SetChannelMask(state.Mask ?? throw new DataFormatException($"{path}: slot '{name}' has no mask")); break;
                     case SlotMode.PReLU: slot.SetPReLU(0, compute.Device); break;
+                    default: slot.SetAlive(state.Alive); break;
                 }
             }
             model.Net.to(compute.Device);

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using DepthPrune.Data;
+using DepthPrune.Entropy;
+using DepthPrune.Methods;
+using DepthPrune.Runtime;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>One command per method (easier, egp, nepenthe, imp, layerfold, random), all with the same flags.</summary>
+public static class MethodCommand
+{
+    static readonly Dictionary<string, string> Descriptions = new()
+    {
+        ["easier"] = "EASIER: remove the lowest-entropy activation each iteration, fine-tune, repeat",
+        ["egp"] = "EGP: entropy-guided unstructured pruning until layers reach zero entropy",
+        ["nepenthe"] = "NEPENTHE: EGP generalised; always-OFF neurons are removed too",
+        ["imp"] = "IMP baseline: iterative global magnitude pruning",
+        ["layerfold"] = "Layer Folding baseline: PReLU slopes pulled to 1, most linear set to Identity",
+        ["random"] = "Random baseline: remove a random activation each iteration",
+    };
+
+    public static IEnumerable<Command> All(TextWriter output, TextWriter error) => DepthMethod.Names.Select(n => Create(n, output, error));
+
+    static Command Create(string name, TextWriter output, TextWriter error)
+    {
+        var command = new Command(name, Descriptions[name]);
+        var modelArgs = new ModelArgs(command, defaultModel: "lenet5");
+        var dataArgs = new DataArgs(command);
+        var trainArgs = new TrainArgs(command, "--pretrain-epochs", "Epochs to train the dense model first (default: preset; ignored with --checkpoint)");
+        var runArgs = new RunArgs(command, outputRequired: true);
+        Option<string?> checkpoint = new("--checkpoint") { Description = "Start from this trained checkpoint instead of pretraining" };
+        Option<int> finetuneEpochs = new("--finetune-epochs") { Description = "Fine-tuning epochs after each iteration", DefaultValueFactory = _ => 1 };
+        Option<double?> finetuneLr = new("--finetune-lr") { Description = "Fine-tuning learning rate (default: 0.1 x the training rate)" };
+        Option<double> tolerance = new("--tolerance") { Description = "Stop when top-1 falls more than this many points below dense", DefaultValueFactory = _ => 1.0 };
+        Option<int> maxIterations = new("--max-iterations") { Description = "Stop after N iterations (0: no limit)", DefaultValueFactory = _ => 0 };
+        Option<double> pruneRatio = new("--prune-ratio") { Description = "zeta: fraction of remaining weights pruned per iteration (egp, nepenthe, imp)", DefaultValueFactory = _ => 0.5 };
+        Option<string> estimator = new("--estimator") { Description = "Entropy estimator: dataset, batch-mean or non-constant", DefaultValueFactory = _ => "dataset" };
+        Option<double> foldLambda = new("--fold-lambda") { Description = "layerfold: weight of the slope regulariser", DefaultValueFactory = _ => 1e-2 };
+        finetuneEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--finetune-epochs: must be >= 0"); });
+        finetuneLr.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--finetune-lr: must be positive"); });
+        tolerance.Validators.Add(r => { if (r.GetValueOrDefault<double>() < 0) r.AddError("--tolerance: must be >= 0 (top-1 points)"); });
+        maxIterations.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--max-iterations: must be >= 0"); });
+        pruneRatio.Validators.Add(r => { if (r.GetValueOrDefault<double>() is <= 0 or >= 1) r.AddError("--prune-ratio: must lie in (0,1)"); });
+        estimator.Validators.Add(r => { if (ParseEstimator(r.GetValueOrDefault<string>()) is null) r.AddError("--estimator: expected dataset, batch-mean or non-constant"); });
+        foldLambda.Validators.Add(r => { if (r.GetValueOrDefault<double>() < 0) r.AddError("--fold-lambda: must be >= 0"); });
+        foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, maxIterations, pruneRatio, estimator, foldLambda })
+            command.Options.Add(o);
+
+        command.SetAction(parsed =>
+        {
+            var compute = runArgs.Start(parsed);
+            int seed = runArgs.Seed(parsed);
+            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed);
+            var progress = new ConsoleProgress(error, runArgs.Quiet(parsed));
+            progress.Line($"{name}: {job.Preset.Notes}");
+            using var data = DataBundle.Load(job.Data);
+            var finetune = job.Train with { Epochs = parsed.GetValue(finetuneEpochs), LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 };
+            var setup = new MethodRunSetup
+            {
+                OutDir = runArgs.Out(parsed)!, Data = data, DataOptions = job.Data, Compute = compute, Resume = runArgs.Resume(parsed),
+                DenseCheckpoint = parsed.GetValue(checkpoint), CreateModel = () => job.CreateModel(data), Pretrain = job.Train,
+                Options = new MethodOptions
+                {
+                    Tolerance = parsed.GetValue(tolerance), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = parsed.GetValue(pruneRatio),
+                    Finetune = finetune, Estimator = ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = parsed.GetValue(foldLambda), Seed = seed,
+                },
+            };
+            var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
+            if (runArgs.Json(parsed)) output.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, Training.Checkpoint.Json));
+            else RunTable.Write(output, run);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    static EntropyEstimator? ParseEstimator(string name) => name switch
+    {
+        "dataset" => EntropyEstimator.Dataset,
+        "batch-mean" => EntropyEstimator.BatchMean,
+        "non-constant" => EntropyEstimator.NonConstant,
+        _ => null,
+    };
+}

@@ -1,0 +1,56 @@
+using DepthPrune.Models;
+using DepthPrune.Pruning;
+
+namespace DepthPrune.Methods;
+
+/// <summary>EGP and NEPENTHE (DESIGN section 3): zero-entropy layers are linearized and leave
+/// the candidates; the budget zeta * remaining weights is shared by softmax((sum I)/I_l) with
+/// caps, and each candidate loses its smallest remaining weights. NEPENTHE also removes the
+/// always-OFF neurons of candidate layers: their output is held at 0 and the weights feeding
+/// them are pruned.</summary>
+public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
+{
+    public override string Name => nepenthe ? "nepenthe" : "egp";
+    public override bool Prunes => true;
+
+    public override IReadOnlyList<string>? Before(MethodContext c)
+    {
+        var removed = Linearize.ZeroEntropyLayers(c.Model, c.Entropies);
+        var byName = c.Entropies.ToDictionary(e => e.Name);
+        var pairs = c.Model.Structure.PruningPairs().Where(p => !c.Model.Slots[p.Slot].IsLinear).ToList();
+        if (nepenthe) foreach (var pair in pairs) RemoveDeadNeurons(c, pair, byName[pair.Slot].OnFraction);
+
+        var candidates = new List<BudgetCandidate>();
+        foreach (var pair in pairs)
+        {
+            var mask = c.Masks.Ensure(c.Model, pair.Layer);
+            long remaining = mask.count_nonzero().item<long>();
+            if (remaining == 0) continue;
+            using var kept = c.Model.Weight(pair.Layer).detach().abs().masked_select(mask);
+            double meanAbs = kept.mean().item<float>();
+            candidates.Add(new BudgetCandidate(pair.Layer.Module, byName[pair.Slot].Entropy * meanAbs, remaining));
+        }
+        if (candidates.Count == 0) return removed.Count > 0 ? removed : null;
+        var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio);
+        foreach (var pair in pairs.Where(p => amounts.ContainsKey(p.Layer.Module)))
+            MagnitudePruning.PruneLayer(c.Model, c.Masks, pair.Layer, amounts[pair.Layer.Module]);
+        c.Masks.ApplyToWeights(c.Model);
+        return removed;
+    }
+
+    /// <summary>Neurons that were OFF on every observation: zero their slot output and prune the
+    /// weights that feed them (output rows of the paired conv/linear).</summary>
+    static void RemoveDeadNeurons(MethodContext c, PruningPair pair, double[] onFraction)
+    {
+        var slot = c.Model.Slots[pair.Slot];
+        var weight = c.Model.Weight(pair.Layer);
+        if (weight.shape[0] != onFraction.Length) return;   // not a one-to-one channel pairing
+        // Once dead, a neuron stays dead (its pruned input may now sit above zero).
+        float[] alive = onFraction.Select((p, i) => (slot.Alive?[i] ?? 1f) == 0f || p == 0 ? 0f : 1f).ToArray();
+        if (alive.All(a => a == 1f)) return;
+        slot.SetAlive(alive);
+        var mask = c.Masks.Ensure(c.Model, pair.Layer);
+        for (int i = 0; i < alive.Length; i++)
+            if (alive[i] == 0f) mask[i].fill_(false);
+    }
+}

@@ -1,0 +1,31 @@
+using DepthPrune.Entropy;
+using DepthPrune.Training;
+
+namespace DepthPrune.Methods;
+
+/// <summary>Settings shared by every method run. Tolerance is in top-1 points below the dense model.</summary>
+public sealed record MethodOptions
+{
+    public double Tolerance { get; init; } = 1.0;
+    /// <summary>0: run until the tolerance is broken or nothing is left to remove.</summary>
+    public int MaxIterations { get; init; }
+    /// <summary>zeta: fraction of remaining weights pruned per iteration (EGP, NEPENTHE, IMP).</summary>
+    public double PruneRatio { get; init; } = 0.5;
+    public required TrainOptions Finetune { get; init; }
+    public EntropyEstimator Estimator { get; init; } = EntropyEstimator.Dataset;
+    public int ProbeBatchSize { get; init; } = 256;
+    /// <summary>Layer Folding: weight of the regulariser sum_l (1 - a_l)^2 pulling PReLU slopes to 1.</summary>
+    public double FoldLambda { get; init; } = 1e-2;
+    public int Seed { get; init; }
+
+    public void Validate()
+    {
+        static void Require(bool ok, string message) { if (!ok) throw new Runtime.UsageException(message); }
+        Require(Tolerance >= 0, $"--tolerance {Tolerance}: must be >= 0 (top-1 points)");
+        Require(MaxIterations >= 0, $"--max-iterations {MaxIterations}: must be >= 0");
+        Require(PruneRatio is > 0 and < 1, $"--prune-ratio {PruneRatio}: must lie in (0,1)");
+        Require(ProbeBatchSize > 0, $"--probe-batch-size {ProbeBatchSize}: must be positive");
+        Require(FoldLambda >= 0, $"--fold-lambda {FoldLambda}: must be >= 0");
+        Finetune.Validate();
+    }
+}

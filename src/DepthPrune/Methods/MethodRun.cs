@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DepthPrune.Data;
+using DepthPrune.Entropy;
+using DepthPrune.Models;
+using DepthPrune.Pruning;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Methods;
+
+/// <summary>Where a method run starts and what it writes.</summary>
+public sealed record MethodRunSetup
+{
+    public required string OutDir { get; init; }
+    public required DataBundle Data { get; init; }
+    public required DataOptions DataOptions { get; init; }
+    public required Compute Compute { get; init; }
+    public required MethodOptions Options { get; init; }
+    /// <summary>Trained start point; when absent the dense model is built and trained first.</summary>
+    public string? DenseCheckpoint { get; init; }
+    public Func<ZooModel>? CreateModel { get; init; }
+    public TrainOptions? Pretrain { get; init; }
+    public bool Resume { get; init; }
+}
+
+/// <summary>The iteration loop every method shares (DESIGN sections 2-4): probe entropies on the
+/// training set, take the method's step, fine-tune with masks, evaluate, record, checkpoint;
+/// stop when top-1 falls more than the tolerance below the dense model, after MaxIterations, or
+/// when nothing is left. Resumable at any point from RUN/current.ckpt.</summary>
+public static class MethodRun
+{
+    public const string Current = "current.ckpt", Dense = "dense.ckpt", Record = "run.json";
+
+    sealed record State
+    {
+        public string Phase { get; init; } = "pretrain";   // pretrain | finetune | iterated | done
+        public int Iteration { get; init; }
+        public RunRecord? Run { get; init; }
+        public List<string> Pending { get; init; } = [];
+        public Dictionary<string, double> PendingEntropies { get; init; } = new();
+    }
+
+    public static RunRecord Run(DepthMethod method, MethodRunSetup s, IProgress<TrainProgress>? progress = null, Action<string>? log = null)
+    {
+        s.Options.Validate();
+        log ??= _ => { };
+        string current = Path.Combine(s.OutDir, Current);
+        Directory.CreateDirectory(s.OutDir);
+        Checkpoint.Loaded? resumed = null;
+        if (s.Resume)
+        {
+            if (!File.Exists(current)) throw new UsageException($"--resume: no {current} to resume from");
+            resumed = Checkpoint.Load(current, s.Compute);
+            log($"resuming {current} ({resumed.Meta.Stage})");
+        }
+        else if (File.Exists(current))
+            throw new UsageException($"--out {s.OutDir}: already holds a run ({current}); pass --resume to continue it or choose another folder");
+
+        State state = resumed?.Meta.MethodState is { } json ? json.Deserialize<State>(Checkpoint.Json)! : new State();
+        ZooModel model = resumed?.Model ?? StartModel(s);
+        var masks = resumed?.Masks ?? new PruningMasks();
+        try
+        {
+            model.Net.to(s.Compute.Device);
+            var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = s.DataOptions };
+            CheckpointMeta Meta(State st, string stage) => meta with { Stage = stage, MethodState = JsonSerializer.SerializeToElement(st, Checkpoint.Json) };
+            var testLoader = s.Data.EvalLoader(s.Data.Test, 256, s.Compute);
+            var valLoader = s.Data.Validation is null ? null : s.Data.EvalLoader(s.Data.Validation, 256, s.Compute);
+
+            if (state.Phase == "pretrain")
+            {
+                if (s.DenseCheckpoint is null && s.Pretrain is { Epochs: > 0 } pretrain)
+                {
+                    log($"pretraining the dense model: {pretrain.Epochs} epochs");
+                    TrainingRun.Run(model, s.Data, pretrain, s.Compute, current, Meta(state, "pretrain"), null, progress,
+                        resumed?.Meta.Stage == "pretrain" ? resumed : null);
+                }
+                var denseRecord = Measure(model, masks, testLoader, valLoader, s, 0, [], new(), 0, Path.Combine(s.OutDir, Dense));
+                Checkpoint.Save(Path.Combine(s.OutDir, Dense), model, Meta(state, "dense"), masks);
+                state = new State
+                {
+                    Phase = "iterated",
+                    Run = new RunRecord
+                    {
+                        Method = method.Name, Model = model.Name, Dataset = s.Data.Name, DenseTop1 = denseRecord.Top1, DenseValTop1 = denseRecord.ValTop1,
+                        StoppingSplit = valLoader is null ? "test" : "validation", Tolerance = s.Options.Tolerance, PruneRatio = s.Options.PruneRatio,
+                        FinetuneEpochs = s.Options.Finetune.Epochs, Total = model.Slots.Count, Dense = denseRecord,
+                    },
+                };
+                Checkpoint.Save(current, model, Meta(state, "iterated"), masks);
+                WriteRecord(s.OutDir, state.Run!);
+                log($"dense: top-1 {denseRecord.Top1:F2}%{(denseRecord.ValTop1 is double v ? $" (validation {v:F2}%)" : "")}, {model.Slots.Count} activations, depth {denseRecord.Depth}");
+            }
+
+            var run = state.Run!;
+            double denseScore = run.DenseValTop1 ?? run.DenseTop1;
+            while (state.Phase != "done")
+            {
+                int k = state.Phase == "finetune" ? state.Iteration : state.Iteration + 1;
+                var clock = Stopwatch.StartNew();
+                var context = (IReadOnlyList<LayerEntropy> entropies) => new MethodContext
+                {
+                    Model = model, Masks = masks, Options = s.Options, Iteration = k, Entropies = entropies,
+                    Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)),
+                };
+                string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"reached --max-iterations {s.Options.MaxIterations}" : null;
+                if (stop is null && state.Phase == "iterated")
+                {
+                    var entropies = EntropyProbe.Measure(model, s.Data.ProbeLoader(s.Options.ProbeBatchSize, s.Compute), s.Options.Estimator);
+                    var newly = method.Before(context(entropies));
+                    if (newly is null) stop = "nothing left to remove";
+                    else
+                    {
+                        state = state with { Phase = "finetune", Iteration = k, Pending = [.. newly], PendingEntropies = entropies.ToDictionary(e => e.Name, e => e.Entropy) };
+                        Checkpoint.Save(current, model, Meta(state, "finetune"), masks);
+                        log($"iteration {k}: {(newly.Count == 0 ? "pruned" : "removed " + string.Join(", ", newly))}");
+                    }
+                }
+                if (stop is not null)
+                {
+                    state = state with { Phase = "done", Run = run with { StopReason = stop, Finished = true } };
+                    break;
+                }
+
+                TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
+                    resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options));
+                resumed = null;
+                var after = method.After(context([]));
+                string iterationPath = Path.Combine(s.OutDir, $"iter-{k}.ckpt");
+                var record = Measure(model, masks, testLoader, valLoader, s, k, [.. state.Pending, .. after], state.PendingEntropies,
+                    clock.Elapsed.TotalSeconds, iterationPath) with { };
+                double score = record.ValTop1 ?? record.Top1;
+                record = record with { WithinTolerance = score >= denseScore - s.Options.Tolerance };
+                run = run with { Iterations = [.. run.Iterations, record] };
+                if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = iterationPath };
+                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], PendingEntropies = new() };
+                Checkpoint.Save(iterationPath, model, Meta(state, "iteration"), masks);
+                log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}){(record.WithinTolerance ? "" : " - below tolerance")}");
+                if (!record.WithinTolerance) { state = state with { Phase = "done", Run = run with { StopReason = $"top-1 fell more than {s.Options.Tolerance} points below dense", Finished = true } }; }
+                else if (record.Removed == record.Total && !method.Prunes) { state = state with { Phase = "done", Run = run with { StopReason = "every activation removed", Finished = true } }; }
+                Checkpoint.Save(current, model, Meta(state, state.Phase), masks);
+                WriteRecord(s.OutDir, state.Run!);
+            }
+            run = state.Run!;
+            Checkpoint.Save(current, model, Meta(state, "done"), masks);
+            WriteRecord(s.OutDir, run);
+            return run;
+        }
+        finally
+        {
+            model.Dispose();
+            masks.Dispose();
+        }
+    }
+
+    static ZooModel StartModel(MethodRunSetup s)
+    {
+        if (s.DenseCheckpoint is null)
+            return s.CreateModel?.Invoke() ?? throw new UsageException("--checkpoint or a model to pretrain is required");
+        var loaded = Checkpoint.Load(s.DenseCheckpoint, s.Compute);
+        if (!loaded.Meta.Complete) throw new UsageException($"--checkpoint {s.DenseCheckpoint}: training did not finish (epoch {loaded.Meta.Epoch}); resume it first");
+        loaded.Masks?.Dispose();
+        return loaded.Model;
+    }
+
+    static IterationRecord Measure(ZooModel model, PruningMasks masks, BatchLoader test, BatchLoader? val, MethodRunSetup s, int k,
+        List<string> newly, Dictionary<string, double> entropies, double seconds, string checkpoint)
+    {
+        var testResult = Evaluation.Run(model, test);
+        double? valTop1 = val is null ? null : Evaluation.Run(model, val).Top1;
+        var cost = ModelCost.Measure(model, s.Compute.Device);
+        var layerSparsity = new Dictionary<string, double>();
+        long zeros = 0, total = 0;
+        foreach (var layer in model.Structure.PruningPairs().Select(p => p.Layer).DistinctBy(l => l.Module))
+        {
+            var w = model.Weight(layer);
+            long nz = w.count_nonzero().item<long>();
+            layerSparsity[layer.Module] = 1 - (double)nz / w.numel();
+            zeros += w.numel() - nz;
+            total += w.numel();
+        }
+        return new IterationRecord
+        {
+            Iteration = k, Removed = Linearize.RemovedCount(model), Total = model.Slots.Count,
+            RemovedNames = model.Structure.Activations.Where(n => model.Slots[n].IsLinear).ToList(), NewlyRemoved = newly,
+            Top1 = testResult.Top1, ValTop1 = valTop1, Loss = testResult.Loss, Sparsity = total == 0 ? 0 : (double)zeros / total,
+            LayerSparsity = layerSparsity, Entropies = entropies, Params = cost.Parameters, NonzeroParams = cost.NonzeroParameters,
+            Macs = cost.Macs, NonzeroMacs = cost.NonzeroMacs, Depth = cost.Depth, LinearDepth = cost.LinearDepth,
+            WithinTolerance = true, Seconds = seconds, Checkpoint = checkpoint,
+        };
+    }
+
+    static void WriteRecord(string dir, RunRecord run) =>
+        AtomicFile.WriteText(Path.Combine(dir, Record), JsonSerializer.Serialize(run, Checkpoint.Json));
+}

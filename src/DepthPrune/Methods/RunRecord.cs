@@ -1,0 +1,48 @@
+namespace DepthPrune.Methods;
+
+/// <summary>One iteration of a method, as written to run.json.</summary>
+public sealed record IterationRecord
+{
+    public int Iteration { get; init; }
+    public int Removed { get; init; }
+    public int Total { get; init; }
+    public List<string> RemovedNames { get; init; } = [];
+    public List<string> NewlyRemoved { get; init; } = [];
+    public double Top1 { get; init; }
+    public double? ValTop1 { get; init; }
+    public double Loss { get; init; }
+    public double Sparsity { get; init; }
+    public Dictionary<string, double> LayerSparsity { get; init; } = new();
+    public Dictionary<string, double> Entropies { get; init; } = new();
+    public long Params { get; init; }
+    public long NonzeroParams { get; init; }
+    public long Macs { get; init; }
+    public long NonzeroMacs { get; init; }
+    public int Depth { get; init; }
+    public int LinearDepth { get; init; }
+    public bool WithinTolerance { get; init; }
+    public double Seconds { get; init; }
+    public string Checkpoint { get; init; } = "";
+}
+
+/// <summary>A whole method run: run.json.</summary>
+public sealed record RunRecord
+{
+    public required string Method { get; init; }
+    public required string Model { get; init; }
+    public required string Dataset { get; init; }
+    public double DenseTop1 { get; init; }
+    public double? DenseValTop1 { get; init; }
+    /// <summary>"validation" or "test": which top-1 the tolerance is checked on.</summary>
+    public string StoppingSplit { get; init; } = "test";
+    public double Tolerance { get; init; }
+    public double PruneRatio { get; init; }
+    public int FinetuneEpochs { get; init; }
+    public int Total { get; init; }
+    public IterationRecord? Dense { get; init; }
+    public List<IterationRecord> Iterations { get; init; } = [];
+    public int? BestIteration { get; init; }
+    public string? BestCheckpoint { get; init; }
+    public string StopReason { get; init; } = "";
+    public bool Finished { get; init; }
+}
