@@ -4,8 +4,8 @@ namespace DepthPrune.Tests;
 
 static class LibraryFirst
 {
-    /// <summary>Some tests call torch before any library type; the library's MKL setting must
-    /// be in place before libtorch starts, so its module initializer runs first.</summary>
+    /// <summary>Some tests call torch before any library type; the library's native settings
+    /// (NativeSettings) must be in place before libtorch starts, so its module initializer runs first.</summary>
 #pragma warning disable CA2255
     [ModuleInitializer]
 #pragma warning restore CA2255

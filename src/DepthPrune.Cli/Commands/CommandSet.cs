@@ -10,8 +10,10 @@ public static class CommandSet
         yield return InfoCommand.Create(output);
         yield return DataCommand.Create(output);
         yield return ModelsCommand.Create(output);
+        yield return WeightsCommand.Create(output);
         yield return TrainCommand.Create(output, error);
         yield return EntropyCommand.Create(output);
         foreach (Command method in MethodCommand.All(output, error)) yield return method;
+        yield return DemoCommand.Create(output, error);
     }
 }

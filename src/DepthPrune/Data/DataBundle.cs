@@ -23,7 +23,7 @@ public sealed class DataBundle : IDisposable
     public long[] SampleShape => Test.SampleShape;
 
     public BatchLoader TrainLoader(int batchSize, int seed, Compute compute) =>
-        new(Train, batchSize, TrainPipeline, shuffle: true, seed, compute, prefetch: 0);
+        new(Train, batchSize, TrainPipeline, shuffle: true, seed, compute);
 
     /// <summary>The training images with eval transforms (for entropy probes: no augmentation).</summary>
     public BatchLoader ProbeLoader(int batchSize, Compute compute) =>

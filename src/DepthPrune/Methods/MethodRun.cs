@@ -33,6 +33,7 @@ public sealed record MethodRunSetup
 public static class MethodRun
 {
     public const string Current = "current.ckpt", Dense = "dense.ckpt", Record = "run.json";
+    const string MaxIterationsReason = "reached --max-iterations";
 
     sealed record State
     {
@@ -60,6 +61,8 @@ public static class MethodRun
             throw new UsageException($"--out {s.OutDir}: already holds a run ({current}); pass --resume to continue it or choose another folder");
 
         State state = resumed?.Meta.MethodState is { } json ? json.Deserialize<State>(Checkpoint.Json)! : new State();
+        if (state is { Phase: "done", Run.StopReason: var reason } && reason.StartsWith(MaxIterationsReason))
+            state = state with { Phase = "iterated", Run = state.Run! with { Finished = false, StopReason = "" } };   // a raised limit continues
         ZooModel model = resumed?.Model ?? StartModel(s);
         var masks = resumed?.Masks ?? new PruningMasks();
         try
@@ -106,7 +109,7 @@ public static class MethodRun
                     Model = model, Masks = masks, Options = s.Options, Iteration = k, Entropies = entropies,
                     Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)),
                 };
-                string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"reached --max-iterations {s.Options.MaxIterations}" : null;
+                string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"{MaxIterationsReason} {s.Options.MaxIterations}" : null;
                 if (stop is null && state.Phase == "iterated")
                 {
                     var entropies = EntropyProbe.Measure(model, s.Data.ProbeLoader(s.Options.ProbeBatchSize, s.Compute), s.Options.Estimator);

@@ -8,6 +8,10 @@ namespace DepthPrune.Models;
 /// its structure. Dense MACs count every weight; nonzero MACs only unpruned ones.</summary>
 public sealed record ModelCost(long Parameters, long NonzeroParameters, long Macs, long NonzeroMacs, int Depth, int LinearDepth)
 {
+    // Two images, not one: libtorch routes single-image convs to NNPACK, which logs a warning
+    // per call on CPUs it does not support. MACs are reported per image.
+    const int Batch = 2;
+
     /// <summary>Counts with one forward pass of a zero image at the model's input size
     /// (forward hooks on conv/linear layers; attention matmuls report through IExtraMacs).</summary>
     public static ModelCost Measure(ZooModel model, Device? device = null)
@@ -26,7 +30,7 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
             if (module is Conv2d conv)
                 removers.Add(Hook(conv, (m, input, output) =>
                 {
-                    long positions = output.numel() / output.shape[1];
+                    long positions = output.numel() / output.shape[1] / Batch;
                     macs += positions * conv.weight!.numel();
                     using var nz = conv.weight!.count_nonzero();
                     nonzeroMacs += positions * nz.item<long>();
@@ -35,7 +39,7 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
             else if (module is Linear linear)
                 removers.Add(Hook(linear, (m, input, output) =>
                 {
-                    long rows = output.numel() / output.shape[^1];
+                    long rows = output.numel() / output.shape[^1] / Batch;
                     macs += rows * linear.weight!.numel();
                     using var nz = linear.weight!.count_nonzero();
                     nonzeroMacs += rows * nz.item<long>();
@@ -48,10 +52,10 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
         {
             using var noGrad = no_grad();
             ExtraMacs.Reset();
-            using var x = zeros(1, model.Options.InChannels, model.Options.InputSize, model.Options.InputSize, device: device);
+            using var x = zeros(Batch, model.Options.InChannels, model.Options.InputSize, model.Options.InputSize, device: device);
             using var y = model.Net.forward(x);
-            macs += ExtraMacs.Total;
-            nonzeroMacs += ExtraMacs.Total;
+            macs += ExtraMacs.Total / Batch;
+            nonzeroMacs += ExtraMacs.Total / Batch;
         }
         finally
         {

@@ -12,6 +12,7 @@ public static class ModelZoo
     [
         new("resnet18", "ResNet-18, ImageNet stem (7x7/2 conv + max pool)", new(), o => ResNet18.Create(o, cifarStem: false)),
         new("resnet18-cifar", "ResNet-18, CIFAR stem (3x3/1 conv, no max pool)", new(Classes: 10, InputSize: 32), o => ResNet18.Create(o, cifarStem: true)),
+        new("resnet18-cntk", "ResNet-18 layout of the CNTK ImageNet ONNX model (stage 4 has 3 blocks; importable with weights import)", new(), ResNet18.CreateCntk),
         new("mobilenetv2", "MobileNetV2, ImageNet strides", new(), o => MobileNetV2.Create(o, cifar: false)),
         new("mobilenetv2-cifar", "MobileNetV2, CIFAR strides (stem and stage 2 at stride 1)", new(Classes: 10, InputSize: 32), o => MobileNetV2.Create(o, cifar: true)),
         new("vgg16bn", "VGG-16 with BatchNorm (torchvision layout)", new(), Vgg16Bn.Create),

@@ -19,7 +19,7 @@ public static class MobileNetV2
 
         public InvertedResidual Register() { RegisterComponents(); return this; }
 
-        public override Tensor forward(Tensor x) => residual ? conv.forward(x).add_(x) : conv.forward(x);
+        public override Tensor forward(Tensor x) => residual ? conv.call(x).add_(x) : conv.call(x);
     }
 
     static ActivationSlot Relu6(string name, long channels) => new(name, ActivationKind.ReLU6, channels, 1);

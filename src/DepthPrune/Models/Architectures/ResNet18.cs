@@ -32,9 +32,9 @@ public static class ResNet18
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var main = bn2.forward(conv2.forward(relu1.forward(bn1.forward(conv1.forward(x)))));
-            var shortcut = downsample is null ? x : downsample.forward(x);
-            return relu2.forward(main.add_(shortcut)).MoveToOuterDisposeScope();
+            var main = bn2.call(conv2.call(relu1.call(bn1.call(conv1.call(x)))));
+            var shortcut = downsample is null ? x : downsample.call(x);
+            return relu2.call(main.add_(shortcut)).MoveToOuterDisposeScope();
         }
 
         public static Node Describe(string p, bool hasDownsample) => new SeqNode(
@@ -55,7 +55,7 @@ public static class ResNet18
         readonly Linear fc;
         public readonly List<Node> Blocks = [];
 
-        public Net(ModelOptions o, bool cifarStem) : base("resnet18")
+        public Net(ModelOptions o, bool cifarStem, int[] blocks) : base("resnet18")
         {
             long stem = o.Scale(64);
             conv1 = cifarStem ? Conv(o.InChannels, stem, 3, 1, 1) : Conv(o.InChannels, stem, 7, 2, 3);
@@ -63,20 +63,23 @@ public static class ResNet18
             relu = Relu("relu", stem);
             maxpool = cifarStem ? Identity() : MaxPool2d(3, 2, 1);
             long inC = stem;
-            Sequential Stage(string name, int width, long stride)
+            Sequential Stage(string name, int width, long stride, int count)
             {
                 long outC = o.Scale(width);
-                var first = new BasicBlock($"{name}.0", inC, outC, stride);
-                Blocks.Add(BasicBlock.Describe($"{name}.0", stride != 1 || inC != outC));
-                var second = new BasicBlock($"{name}.1", outC, outC, 1);
-                Blocks.Add(BasicBlock.Describe($"{name}.1", false));
-                inC = outC;
-                return Named(("0", first), ("1", second));
+                var stage = new List<(string, Module<Tensor, Tensor>)>();
+                for (int i = 0; i < count; i++)
+                {
+                    long s = i == 0 ? stride : 1;
+                    stage.Add(($"{i}", new BasicBlock($"{name}.{i}", inC, outC, s)));
+                    Blocks.Add(BasicBlock.Describe($"{name}.{i}", s != 1 || inC != outC));
+                    inC = outC;
+                }
+                return Sequential(stage);
             }
-            layer1 = Stage("layer1", 64, 1);
-            layer2 = Stage("layer2", 128, 2);
-            layer3 = Stage("layer3", 256, 2);
-            layer4 = Stage("layer4", 512, 2);
+            layer1 = Stage("layer1", 64, 1, blocks[0]);
+            layer2 = Stage("layer2", 128, 2, blocks[1]);
+            layer3 = Stage("layer3", 256, 2, blocks[2]);
+            layer4 = Stage("layer4", 512, 2, blocks[3]);
             avgpool = AdaptiveAvgPool2d(1);
             fc = Linear(inC, o.Classes);
             RegisterComponents();
@@ -86,20 +89,26 @@ public static class ResNet18
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var y = maxpool.forward(relu.forward(bn1.forward(conv1.forward(x))));
-            y = layer4.forward(layer3.forward(layer2.forward(layer1.forward(y))));
-            return fc.forward(avgpool.forward(y).flatten(1)).MoveToOuterDisposeScope();
+            var y = maxpool.call(relu.call(bn1.call(conv1.call(x))));
+            y = layer4.call(layer3.call(layer2.call(layer1.call(y))));
+            return fc.call(avgpool.call(y).flatten(1)).MoveToOuterDisposeScope();
         }
     }
 
-    public static ZooModel Create(ModelOptions o, bool cifarStem)
+    public static ZooModel Create(ModelOptions o, bool cifarStem) => Create(o, cifarStem, [2, 2, 2, 2], cifarStem ? "resnet18-cifar" : "resnet18");
+
+    /// <summary>The CNTK-exported "ResNet18" (Microsoft.ML.DnnImageFeaturizer.ResNet18) has a
+    /// third block in stage 4; this builds that layout with the same names.</summary>
+    public static ZooModel CreateCntk(ModelOptions o) => Create(o, false, [2, 2, 2, 3], "resnet18-cntk");
+
+    static ZooModel Create(ModelOptions o, bool cifarStem, int[] blocks, string name)
     {
-        var net = new Net(o, cifarStem);
+        var net = new Net(o, cifarStem, blocks);
         var items = new List<Node> { new WeightNode("conv1", "bn1"), new ActNode("relu") };
         if (!cifarStem) items.Add(new OpNode("maxpool", false));
         items.AddRange(net.Blocks);
         items.Add(new OpNode("avgpool", true));
         items.Add(new WeightNode("fc"));
-        return new ZooModel(cifarStem ? "resnet18-cifar" : "resnet18", o, net, new SeqNode(items));
+        return new ZooModel(name, o, net, new SeqNode(items));
     }
 }

@@ -57,7 +57,7 @@ public static class SwinT
             if (shiftH + shiftW > 0) x = roll(x, [-shiftH, -shiftW], [1, 2]);
             long nh = ph / Window, nw = pw / Window, windows = nh * nw, tokens = Window * Window, headDim = c / heads;
             x = x.view(b, nh, Window, nw, Window, c).permute(0, 1, 3, 2, 4, 5).reshape(b * windows, tokens, c);
-            var qkvOut = qkv.forward(x).reshape(b * windows, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4);
+            var qkvOut = qkv.call(x).reshape(b * windows, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4);
             var q = qkvOut[0].mul(Math.Pow(headDim, -0.5));
             var attn = q.matmul(qkvOut[1].transpose(-2, -1));
             var bias = relative_position_bias_table.index_select(0, relative_position_index.to(input.device))
@@ -71,7 +71,7 @@ public static class SwinT
             attn = nn.functional.softmax(attn, -1);
             ExtraMacs.Add(2 * b * windows * heads * tokens * tokens * headDim);
             x = attn.matmul(qkvOut[2]).transpose(1, 2).reshape(b * windows, tokens, c);
-            x = proj.forward(x);
+            x = proj.call(x);
             x = x.view(b, nh, nw, Window, Window, c).permute(0, 1, 3, 2, 4, 5).reshape(b, ph, pw, c);
             if (shiftH + shiftW > 0) x = roll(x, [shiftH, shiftW], [1, 2]);
             return x[.., ..(int)h, ..(int)w, ..].contiguous().MoveToOuterDisposeScope();
@@ -114,8 +114,8 @@ public static class SwinT
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            x = x.add(DropPath(attn.forward(norm1.forward(x))));
-            return x.add(DropPath(mlp.forward(norm2.forward(x)))).MoveToOuterDisposeScope();
+            x = x.add(DropPath(attn.call(norm1.call(x))));
+            return x.add(DropPath(mlp.call(norm2.call(x)))).MoveToOuterDisposeScope();
         }
 
         Tensor DropPath(Tensor branch)
@@ -153,7 +153,7 @@ public static class SwinT
                               x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(0, null, 2), ..],
                               x[.., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(1, null, 2), ..],
                               x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(1, null, 2), ..]], -1);
-            return reduction.forward(norm.forward(merged)).MoveToOuterDisposeScope();
+            return reduction.call(norm.call(merged)).MoveToOuterDisposeScope();
         }
     }
 
@@ -181,8 +181,8 @@ public static class SwinT
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var y = norm.forward(features.forward(x)).permute(0, 3, 1, 2);
-            return head.forward(avgpool.forward(y).flatten(1)).MoveToOuterDisposeScope();
+            var y = norm.call(features.call(x)).permute(0, 3, 1, 2);
+            return head.call(avgpool.call(y).flatten(1)).MoveToOuterDisposeScope();
         }
     }
 

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using DepthPrune.Data;
+using DepthPrune.Methods;
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>The embedded default job: a narrow ResNet-18 trained on Fashion-MNIST, then EASIER
+/// and NEPENTHE on it, ending in one comparison table.</summary>
+public static class DemoCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST, run EASIER and NEPENTHE on it, compare");
+        Option<string> outDir = new("--out") { Description = "Run directory", DefaultValueFactory = _ => "runs/demo" };
+        Option<int> subset = new("--train-subset") { Description = "Training images used", DefaultValueFactory = _ => 8000 };
+        Option<int> epochs = new("--epochs") { Description = "Dense training epochs", DefaultValueFactory = _ => 4 };
+        Option<double> tolerance = new("--tolerance") { Description = "Top-1 points allowed below dense", DefaultValueFactory = _ => 1.0 };
+        Option<int> seed = new("--seed") { Description = "Seed", DefaultValueFactory = _ => 0 };
+        Option<string?> data = new("--data") { Description = "Fashion-MNIST folder (default: the Debian package's)" };
+        foreach (Option o in new Option[] { outDir, subset, epochs, tolerance, seed, data }) command.Options.Add(o);
+        command.SetAction(parsed =>
+        {
+            string dir = parsed.GetValue(outDir)!;
+            if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                throw new UsageException($"--out {dir}: not empty; remove it or pass another folder");
+            int s = parsed.GetValue(seed);
+            Seeding.Seed(s);
+            var progress = new ConsoleProgress(error);
+            var dataOptions = new DataOptions("fashion-mnist", parsed.GetValue(data), parsed.GetValue(subset), Seed: s);
+            using var bundle = DataBundle.Load(dataOptions);
+            var train = new TrainOptions { Epochs = parsed.GetValue(epochs), BatchSize = 128, LearningRate = 0.05, Schedule = ScheduleKind.Cosine, WeightDecay = 5e-4, Seed = s };
+            var modelOptions = new ModelOptions(bundle.Classes, (int)bundle.SampleShape[0], 0.125, (int)bundle.SampleShape[1]);
+            progress.Line($"demo: resnet18-cifar (width 0.125) on Fashion-MNIST, {bundle.Train.Count} training images, {train.Epochs} epochs, then EASIER and NEPENTHE (tolerance {parsed.GetValue(tolerance)} points, 1 fine-tuning epoch per iteration)");
+
+            string dense = Path.Combine(dir, "dense");
+            using (var model = ModelZoo.Create("resnet18-cifar", modelOptions))
+            {
+                var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = dataOptions, Train = train };
+                TrainingRun.Run(model, bundle, train, Compute.Cpu, Path.Combine(dense, TrainCommand.LastCheckpoint), meta, null, progress);
+                Checkpoint.Save(Path.Combine(dense, TrainCommand.ModelCheckpoint), model, meta with { Epoch = train.Epochs, Complete = true });
+            }
+            var runs = new List<RunRecord>();
+            foreach (string method in new[] { "easier", "nepenthe" })
+            {
+                var setup = new MethodRunSetup
+                {
+                    OutDir = Path.Combine(dir, method), Data = bundle, DataOptions = dataOptions, Compute = Compute.Cpu,
+                    DenseCheckpoint = Path.Combine(dense, TrainCommand.ModelCheckpoint),
+                    Options = new MethodOptions
+                    {
+                        Tolerance = parsed.GetValue(tolerance), Seed = s, PruneRatio = 0.5,
+                        Finetune = train with { Epochs = 1, LearningRate = 0.005 },
+                    },
+                };
+                runs.Add(MethodRun.Run(DepthMethod.Create(method), setup, progress, progress.Line));
+            }
+            output.WriteLine();
+            output.WriteLine($"{"method",-10} {"removed",9} {"top-1",7} {"dense",7} {"sparsity",9} {"depth",7}  checkpoint");
+            foreach (var run in runs)
+            {
+                var best = run.Iterations.FirstOrDefault(i => i.Iteration == run.BestIteration) ?? run.Dense!;
+                output.WriteLine($"{run.Method,-10} {best.Removed,4}/{best.Total,-4} {best.Top1,7:F2} {run.DenseTop1,7:F2} {best.Sparsity,9:P1} {run.Dense!.LinearDepth,3}->{best.LinearDepth,-3}  {run.BestCheckpoint ?? "(dense)"}");
+            }
+            output.WriteLine($"run records: {Path.Combine(dir, "easier", MethodRun.Record)}, {Path.Combine(dir, "nepenthe", MethodRun.Record)}");
+            return CliApp.Ok;
+        });
+        return command;
+    }
+}

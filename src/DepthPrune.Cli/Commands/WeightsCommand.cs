@@ -1,0 +1,50 @@
+using System.CommandLine;
+using DepthPrune.Models.Import;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+
+namespace DepthPrune.Cli.Commands;
+
+public static class WeightsCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var import = new Command("import", "Load pretrained weights (.pt/.pth, .safetensors with torchvision names, or a conv/BN ONNX graph) into a zoo model and save a checkpoint");
+        var modelArgs = new ModelArgs(import, defaultModel: "resnet18");
+        Option<string> weights = new("--weights") { Description = "Weight file", Required = true };
+        Option<string> outFile = new("--out") { Description = "Checkpoint to write", Required = true };
+        Option<string[]> ignore = new("--ignore") { Description = "Key prefixes to leave out (e.g. fc. for a new classifier)", AllowMultipleArgumentsPerToken = true };
+        Option<bool> json = CommonOptions.Json();
+        foreach (Option o in new Option[] { weights, outFile, ignore, json }) import.Options.Add(o);
+        import.SetAction(parsed =>
+        {
+            using var model = modelArgs.Create(parsed);
+            string path = parsed.GetValue(weights)!;
+            var report = Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase)
+                ? OnnxConvBnImport.Apply(model, path)
+                : StateDictFile.Apply(model, StateDictFile.Read(path), path, parsed.GetValue(ignore));
+            Checkpoint.Save(parsed.GetValue(outFile)!, model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Complete = true, Stage = "imported" });
+            if (parsed.GetValue(json))
+                output.WriteLine(JsonOut.Serialize(new { source = report.Source, loaded = report.Loaded, missing = report.Missing, unexpected = report.Unexpected, mismatched = report.Mismatched, checkpoint = parsed.GetValue(outFile) }));
+            else output.WriteLine($"{report.Describe()} -> {parsed.GetValue(outFile)}");
+            return CliApp.Ok;
+        });
+
+        var export = new Command("export", "Write a checkpoint's weights as a PyTorch state_dict (.pt) or .safetensors with torchvision names");
+        Option<string> checkpoint = new("--checkpoint") { Description = "Checkpoint to read", Required = true };
+        Option<string> target = new("--out") { Description = "File to write (.pt or .safetensors)", Required = true };
+        export.Options.Add(checkpoint);
+        export.Options.Add(target);
+        export.SetAction(parsed =>
+        {
+            string file = parsed.GetValue(target)!;
+            if (!new[] { ".pt", ".pth", ".safetensors" }.Contains(Path.GetExtension(file).ToLowerInvariant()))
+                throw new UsageException($"--out {file}: expected a .pt, .pth or .safetensors file name");
+            using var loaded = Checkpoint.Load(parsed.GetValue(checkpoint)!, Compute.Cpu);
+            StateDictFile.Write(loaded.Model, file);
+            output.WriteLine($"{loaded.Model.Net.state_dict().Count} tensors -> {file}");
+            return CliApp.Ok;
+        });
+        return new Command("weights", "Import and export weights") { import, export };
+    }
+}
