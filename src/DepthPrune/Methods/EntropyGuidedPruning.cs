@@ -35,6 +35,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         foreach (var pair in pairs.Where(p => amounts.ContainsKey(p.Layer.Module)))
             MagnitudePruning.PruneLayer(c.Model, c.Masks, pair.Layer, amounts[pair.Layer.Module]);
         c.Masks.ApplyToWeights(c.Model);
+        DeadBranches.Prune(c.Model, c.Masks);
         return removed;
     }
 

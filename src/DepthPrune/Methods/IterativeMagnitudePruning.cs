@@ -17,6 +17,7 @@ public sealed class IterativeMagnitudePruning : DepthMethod
         if (remaining == 0) return removed.Count > 0 ? removed : null;
         MagnitudePruning.PruneGlobal(c.Model, c.Masks, layers, c.Options.PruneRatio);
         c.Masks.ApplyToWeights(c.Model);
+        DeadBranches.Prune(c.Model, c.Masks);
         return removed;
     }
 }

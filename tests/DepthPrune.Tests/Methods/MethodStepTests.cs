@@ -118,3 +118,28 @@ public class MethodStepTests
         Assert.Equal(first, second);
     }
 }
+
+public class DeadBranchTests
+{
+    [Fact]
+    public void A_fully_pruned_block_end_kills_the_rest_of_its_main_path_without_changing_outputs()
+    {
+        Seeding.Seed(3);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 10, Width: 0.125, InputSize: 16));
+        using var masks = new PruningMasks();
+        var conv2 = model.Structure.WeightLayers.Single(l => l.Module == "layer1.0.conv2");
+        var end = masks.Ensure(model, conv2);
+        masks.Set(conv2.Module, zeros_like(end).DetachFromDisposeScope());
+        masks.ApplyToWeights(model);
+        model.Net.eval();
+        using var x = randn(4, 3, 16, 16);
+        using var before = model.Net.forward(x);
+
+        var pruned = DeadBranches.Prune(model, masks);
+
+        Assert.Equal(["layer1.0.conv1"], pruned);
+        Assert.Equal(0, masks.Remaining("layer1.0.conv1"));
+        using var after = model.Net.forward(x);
+        Assert.True(before.allclose(after, rtol: 0, atol: 1e-6));
+    }
+}

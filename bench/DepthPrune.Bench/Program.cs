@@ -1,0 +1,11 @@
+using System.Diagnostics;
+using DepthPrune.Bench;
+
+// Benchmarks behind docs/RESULTS.md. Each measures what it compares side by side in one run,
+// repeats it, and reports medians and ratios (the machine is shared and noisy).
+string which = args.Length > 0 ? args[0] : "all";
+int repeats = args.Length > 1 ? int.Parse(args[1]) : 5;
+var clock = Stopwatch.StartNew();
+if (which is "loader" or "all") LoaderBench.Run(repeats);
+if (which is "probe" or "all") ProbeBench.Run(repeats);
+Console.WriteLine($"(benchmarks took {clock.Elapsed.TotalSeconds:F0} s)");
