@@ -15,12 +15,13 @@ public static class DemoCommand
     {
         var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST, run EASIER and NEPENTHE on it, compare");
         Option<string> outDir = new("--out") { Description = "Run directory", DefaultValueFactory = _ => "runs/demo" };
-        Option<int> subset = new("--train-subset") { Description = "Training images used", DefaultValueFactory = _ => 8000 };
-        Option<int> epochs = new("--epochs") { Description = "Dense training epochs", DefaultValueFactory = _ => 4 };
+        Option<int> subset = new("--train-subset") { Description = "Training images used", DefaultValueFactory = _ => 6000 };
+        Option<int> epochs = new("--epochs") { Description = "Dense training epochs", DefaultValueFactory = _ => 5 };
+        Option<int> iterations = new("--max-iterations") { Description = "Iterations per method at most", DefaultValueFactory = _ => 8 };
         Option<double> tolerance = new("--tolerance") { Description = "Top-1 points allowed below dense", DefaultValueFactory = _ => 1.0 };
         Option<int> seed = new("--seed") { Description = "Seed", DefaultValueFactory = _ => 0 };
         Option<string?> data = new("--data") { Description = "Fashion-MNIST folder (default: the Debian package's)" };
-        foreach (Option o in new Option[] { outDir, subset, epochs, tolerance, seed, data }) command.Options.Add(o);
+        foreach (Option o in new Option[] { outDir, subset, epochs, iterations, tolerance, seed, data }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(outDir)!;
@@ -33,7 +34,7 @@ public static class DemoCommand
             using var bundle = DataBundle.Load(dataOptions);
             var train = new TrainOptions { Epochs = parsed.GetValue(epochs), BatchSize = 128, LearningRate = 0.05, Schedule = ScheduleKind.Cosine, WeightDecay = 5e-4, Seed = s };
             var modelOptions = new ModelOptions(bundle.Classes, (int)bundle.SampleShape[0], 0.125, (int)bundle.SampleShape[1]);
-            progress.Line($"demo: resnet18-cifar (width 0.125) on Fashion-MNIST, {bundle.Train.Count} training images, {train.Epochs} epochs, then EASIER and NEPENTHE (tolerance {parsed.GetValue(tolerance)} points, 1 fine-tuning epoch per iteration)");
+            progress.Line($"demo: resnet18-cifar (width 0.125) on Fashion-MNIST, {bundle.Train.Count} training images, {train.Epochs} epochs, then EASIER and NEPENTHE (tolerance {parsed.GetValue(tolerance)} points, at most {parsed.GetValue(iterations)} iterations of 2 fine-tuning epochs each)");
 
             string dense = Path.Combine(dir, "dense");
             using (var model = ModelZoo.Create("resnet18-cifar", modelOptions))
@@ -51,8 +52,8 @@ public static class DemoCommand
                     DenseCheckpoint = Path.Combine(dense, TrainCommand.ModelCheckpoint),
                     Options = new MethodOptions
                     {
-                        Tolerance = parsed.GetValue(tolerance), Seed = s, PruneRatio = 0.5,
-                        Finetune = train with { Epochs = 1, LearningRate = 0.005 },
+                        Tolerance = parsed.GetValue(tolerance), Seed = s, PruneRatio = 0.5, MaxIterations = parsed.GetValue(iterations),
+                        Finetune = train with { Epochs = 2, LearningRate = 0.02 },
                     },
                 };
                 runs.Add(MethodRun.Run(DepthMethod.Create(method), setup, progress, progress.Line));

@@ -41,7 +41,6 @@ public static class MethodRun
         public int Iteration { get; init; }
         public RunRecord? Run { get; init; }
         public List<string> Pending { get; init; } = [];
-        public Dictionary<string, double> PendingEntropies { get; init; } = new();
     }
 
     public static RunRecord Run(DepthMethod method, MethodRunSetup s, IProgress<TrainProgress>? progress = null, Action<string>? log = null)
@@ -100,6 +99,7 @@ public static class MethodRun
 
             var run = state.Run!;
             double denseScore = run.DenseValTop1 ?? run.DenseTop1;
+            IReadOnlyList<LayerEntropy>? settled = null;
             while (state.Phase != "done")
             {
                 int k = state.Phase == "finetune" ? state.Iteration : state.Iteration + 1;
@@ -112,12 +112,13 @@ public static class MethodRun
                 string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"{MaxIterationsReason} {s.Options.MaxIterations}" : null;
                 if (stop is null && state.Phase == "iterated")
                 {
-                    var entropies = EntropyProbe.Measure(model, s.Data.ProbeLoader(s.Options.ProbeBatchSize, s.Compute), s.Options.Estimator);
+                    var entropies = settled ?? Probe(model, s);
+                    settled = null;
                     var newly = method.Before(context(entropies));
                     if (newly is null) stop = "nothing left to remove";
                     else
                     {
-                        state = state with { Phase = "finetune", Iteration = k, Pending = [.. newly], PendingEntropies = entropies.ToDictionary(e => e.Name, e => e.Entropy) };
+                        state = state with { Phase = "finetune", Iteration = k, Pending = [.. newly] };
                         Checkpoint.Save(current, model, Meta(state, "finetune"), masks);
                         log($"iteration {k}: {(newly.Count == 0 ? "pruned" : "removed " + string.Join(", ", newly))}");
                     }
@@ -132,14 +133,18 @@ public static class MethodRun
                     resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options));
                 resumed = null;
                 var after = method.After(context([]));
+                // Layers that fine-tuning or pruning left constant are linearized now (exactly), so
+                // the record shows the model as evaluated; the probe also serves the next step.
+                settled = Probe(model, s);
+                var exact = Linearize.ZeroEntropyLayers(model, settled);
                 string iterationPath = Path.Combine(s.OutDir, $"iter-{k}.ckpt");
-                var record = Measure(model, masks, testLoader, valLoader, s, k, [.. state.Pending, .. after], state.PendingEntropies,
-                    clock.Elapsed.TotalSeconds, iterationPath) with { };
+                var record = Measure(model, masks, testLoader, valLoader, s, k, [.. state.Pending, .. after, .. exact],
+                    settled.ToDictionary(e => e.Name, e => e.Entropy), clock.Elapsed.TotalSeconds, iterationPath);
                 double score = record.ValTop1 ?? record.Top1;
                 record = record with { WithinTolerance = score >= denseScore - s.Options.Tolerance };
                 run = run with { Iterations = [.. run.Iterations, record] };
                 if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = iterationPath };
-                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], PendingEntropies = new() };
+                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [] };
                 Checkpoint.Save(iterationPath, model, Meta(state, "iteration"), masks);
                 log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}){(record.WithinTolerance ? "" : " - below tolerance")}");
                 if (!record.WithinTolerance) { state = state with { Phase = "done", Run = run with { StopReason = $"top-1 fell more than {s.Options.Tolerance} points below dense", Finished = true } }; }
@@ -158,6 +163,9 @@ public static class MethodRun
             masks.Dispose();
         }
     }
+
+    static IReadOnlyList<LayerEntropy> Probe(ZooModel model, MethodRunSetup s) =>
+        EntropyProbe.Measure(model, s.Data.ProbeLoader(s.Options.ProbeBatchSize, s.Compute), s.Options.Estimator);
 
     static ZooModel StartModel(MethodRunSetup s)
     {

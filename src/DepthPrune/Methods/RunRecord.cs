@@ -13,6 +13,7 @@ public sealed record IterationRecord
     public double Loss { get; init; }
     public double Sparsity { get; init; }
     public Dictionary<string, double> LayerSparsity { get; init; } = new();
+    /// <summary>H_l of every activation measured after this iteration's fine-tuning.</summary>
     public Dictionary<string, double> Entropies { get; init; } = new();
     public long Params { get; init; }
     public long NonzeroParams { get; init; }
