@@ -1,0 +1,69 @@
+using System.Text.Json;
+using static DepthPrune.Tests.Foundation.CliConventionTests;
+
+namespace DepthPrune.Tests.Foundation;
+
+/// <summary>The commands end to end on the real Fashion-MNIST, kept small.</summary>
+public class CliJobTests
+{
+    [FashionMnistFact]
+    public void Train_entropy_and_a_method_run_from_the_command_line()
+    {
+        using var dir = new TempDir();
+        var (code, output, err) = Run("train", "--model", "mlp", "--width", "0.25", "--dataset", "fashion-mnist", "--train-subset", "3000",
+            "--epochs", "3", "--out", dir["train"], "--json", "--quiet");
+        Assert.True(code == 0, err);
+        using (var train = JsonDocument.Parse(output))
+            Assert.True(train.RootElement.GetProperty("test_top1").GetDouble() > 50);   // chance is 10
+
+        (code, output, err) = Run("entropy", "--checkpoint", dir["train/model.ckpt"], "--json");
+        Assert.True(code == 0, err);
+        using (var entropy = JsonDocument.Parse(output))
+        {
+            var layers = entropy.RootElement.GetProperty("layers");
+            Assert.Equal(3, layers.GetArrayLength());
+            foreach (var layer in layers.EnumerateArray())
+            {
+                Assert.InRange(layer.GetProperty("entropy").GetDouble(), 0, 1);
+                Assert.Equal(128, layer.GetProperty("neurons").GetInt32());
+                Assert.True(layer.GetProperty("always_on").GetInt32() >= 0 && layer.GetProperty("always_off").GetInt32() >= 0);
+            }
+        }
+
+        (code, _, err) = Run("easier", "--checkpoint", dir["train/model.ckpt"], "--dataset", "fashion-mnist", "--train-subset", "3000",
+            "--max-iterations", "1", "--out", dir["easier"], "--quiet");
+        Assert.True(code == 0, err);
+        using var run = JsonDocument.Parse(File.ReadAllText(dir["easier/run.json"]));
+        Assert.Equal("easier", run.RootElement.GetProperty("method").GetString());
+        Assert.Equal(1, run.RootElement.GetProperty("iterations")[0].GetProperty("removed").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("--prune-ratio", "1.5")]
+    [InlineData("--prune-ratio", "0")]
+    [InlineData("--tolerance", "-1")]
+    [InlineData("--max-iterations", "-2")]
+    [InlineData("--model", "alexnet")]
+    [InlineData("--dataset", "imagenet")]
+    [InlineData("--width", "0")]
+    public void Invalid_method_flags_exit_2_naming_the_flag(string flag, string value)
+    {
+        var (code, _, err) = Run("nepenthe", flag, value, "--out", Path.Combine(Path.GetTempPath(), "never-written"));
+        Assert.Equal(2, code);
+        Assert.Contains(flag, err);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "never-written")));
+    }
+
+    [Fact]
+    public void Models_list_json_reports_the_reference_counts()
+    {
+        var (code, output, _) = Run("models", "list", "--json");
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(output);
+        var byName = json.RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        foreach (string name in new[] { "resnet18", "resnet18-cifar", "mobilenetv2", "mobilenetv2-cifar", "vgg16bn", "swin-t", "lenet5", "mlp" })
+            Assert.True(byName.ContainsKey(name), name);
+        Assert.Equal(11_689_512, byName["resnet18"].GetProperty("params").GetInt64());
+        Assert.Equal(35, byName["mobilenetv2"].GetProperty("activations").GetInt32());
+    }
+}
