@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DepthPrune.Entropy;
 
 namespace DepthPrune.Cli.Commands;
 
@@ -11,5 +12,24 @@ public static class CommonOptions
     {
         Description = "cpu, cuda or auto",
         DefaultValueFactory = _ => "cpu",
+    };
+
+    public static Option<string> Estimator()
+    {
+        var option = new Option<string>("--estimator") { Description = "Entropy estimator: dataset, batch-mean or non-constant", DefaultValueFactory = _ => "dataset" };
+        option.Validators.Add(r =>
+        {
+            if (ParseEstimator(r.GetValueOrDefault<string>()) is null)
+                r.AddError($"--estimator '{r.GetValueOrDefault<string>()}': expected dataset, batch-mean or non-constant");
+        });
+        return option;
+    }
+
+    public static EntropyEstimator? ParseEstimator(string name) => name switch
+    {
+        "dataset" => EntropyEstimator.Dataset,
+        "batch-mean" => EntropyEstimator.BatchMean,
+        "non-constant" => EntropyEstimator.NonConstant,
+        _ => null,
     };
 }

@@ -13,9 +13,8 @@ public static class EntropyCommand
     {
         var command = new Command("entropy", "Entropy of every activation layer of a checkpoint, over a data set's training split");
         Option<string> checkpoint = new("--checkpoint") { Description = "A checkpoint written by train or a method", Required = true };
-        Option<string> estimator = new("--estimator") { Description = "dataset, batch-mean or non-constant", DefaultValueFactory = _ => "dataset" };
+        Option<string> estimator = CommonOptions.Estimator();
         Option<int> batchSize = new("--batch-size") { Description = "Probe batch size", DefaultValueFactory = _ => 256 };
-        estimator.Validators.Add(r => { if (Parse(r.GetValueOrDefault<string>()) is null) r.AddError($"--estimator '{r.GetValueOrDefault<string>()}': expected dataset, batch-mean or non-constant"); });
         batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch-size: must be positive"); });
         command.Options.Add(checkpoint);
         command.Options.Add(estimator);
@@ -34,7 +33,7 @@ public static class EntropyCommand
             using var data = DataBundle.Load(dataOptions);
             if (!data.SampleShape.SequenceEqual(new long[] { loaded.Model.Options.InChannels, loaded.Model.Options.InputSize, loaded.Model.Options.InputSize }))
                 throw new UsageException($"--dataset {data.Name}: images are [{string.Join(",", data.SampleShape)}], the checkpoint's model takes [{loaded.Model.Options.InChannels},{loaded.Model.Options.InputSize},{loaded.Model.Options.InputSize}]");
-            var kind = Parse(parsed.GetValue(estimator)!)!.Value;
+            var kind = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value;
             var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), kind);
             var report = new
             {
@@ -57,12 +56,4 @@ public static class EntropyCommand
         });
         return command;
     }
-
-    static EntropyEstimator? Parse(string name) => name switch
-    {
-        "dataset" => EntropyEstimator.Dataset,
-        "batch-mean" => EntropyEstimator.BatchMean,
-        "non-constant" => EntropyEstimator.NonConstant,
-        _ => null,
-    };
 }

@@ -34,14 +34,13 @@ public static class MethodCommand
         Option<double> tolerance = new("--tolerance") { Description = "Stop when top-1 falls more than this many points below dense", DefaultValueFactory = _ => 1.0 };
         Option<int> maxIterations = new("--max-iterations") { Description = "Stop after N iterations (0: no limit)", DefaultValueFactory = _ => 0 };
         Option<double> pruneRatio = new("--prune-ratio") { Description = "zeta: fraction of remaining weights pruned per iteration (egp, nepenthe, imp)", DefaultValueFactory = _ => 0.5 };
-        Option<string> estimator = new("--estimator") { Description = "Entropy estimator: dataset, batch-mean or non-constant", DefaultValueFactory = _ => "dataset" };
+        Option<string> estimator = CommonOptions.Estimator();
         Option<double> foldLambda = new("--fold-lambda") { Description = "layerfold: weight of the slope regulariser", DefaultValueFactory = _ => 1e-2 };
         finetuneEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--finetune-epochs: must be >= 0"); });
         finetuneLr.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--finetune-lr: must be positive"); });
         tolerance.Validators.Add(r => { if (r.GetValueOrDefault<double>() < 0) r.AddError("--tolerance: must be >= 0 (top-1 points)"); });
         maxIterations.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--max-iterations: must be >= 0"); });
         pruneRatio.Validators.Add(r => { if (r.GetValueOrDefault<double>() is <= 0 or >= 1) r.AddError("--prune-ratio: must lie in (0,1)"); });
-        estimator.Validators.Add(r => { if (ParseEstimator(r.GetValueOrDefault<string>()) is null) r.AddError("--estimator: expected dataset, batch-mean or non-constant"); });
         foldLambda.Validators.Add(r => { if (r.GetValueOrDefault<double>() < 0) r.AddError("--fold-lambda: must be >= 0"); });
         foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, maxIterations, pruneRatio, estimator, foldLambda })
             command.Options.Add(o);
@@ -62,7 +61,7 @@ public static class MethodCommand
                 Options = new MethodOptions
                 {
                     Tolerance = parsed.GetValue(tolerance), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = parsed.GetValue(pruneRatio),
-                    Finetune = finetune, Estimator = ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = parsed.GetValue(foldLambda), Seed = seed,
+                    Finetune = finetune, Estimator = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = parsed.GetValue(foldLambda), Seed = seed,
                 },
             };
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
@@ -73,11 +72,4 @@ public static class MethodCommand
         return command;
     }
 
-    static EntropyEstimator? ParseEstimator(string name) => name switch
-    {
-        "dataset" => EntropyEstimator.Dataset,
-        "batch-mean" => EntropyEstimator.BatchMean,
-        "non-constant" => EntropyEstimator.NonConstant,
-        _ => null,
-    };
 }
