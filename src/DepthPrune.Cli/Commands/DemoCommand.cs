@@ -15,8 +15,8 @@ public static class DemoCommand
     {
         var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST, run EASIER and NEPENTHE on it, compare");
         Option<string> outDir = new("--out") { Description = "Run directory", DefaultValueFactory = _ => "runs/demo" };
-        Option<int> subset = new("--train-subset") { Description = "Training images used", DefaultValueFactory = _ => 6000 };
-        Option<int> epochs = new("--epochs") { Description = "Dense training epochs", DefaultValueFactory = _ => 5 };
+        Option<int> subset = new("--train-subset") { Description = "Training images used", DefaultValueFactory = _ => 10000 };
+        Option<int> epochs = new("--epochs") { Description = "Dense training epochs", DefaultValueFactory = _ => 4 };
         Option<int> iterations = new("--max-iterations") { Description = "Iterations per method at most", DefaultValueFactory = _ => 8 };
         Option<double> tolerance = new("--tolerance") { Description = "Top-1 points allowed below dense", DefaultValueFactory = _ => 1.0 };
         Option<int> seed = new("--seed") { Description = "Seed", DefaultValueFactory = _ => 0 };
