@@ -109,7 +109,7 @@ public static class DatasetPresets
         (string, string) Parse(string line)
         {
             int space = line.IndexOf(' ');
-            if (space <= 0) throw new DataFormatException($"FGVC-Aircraft split line '{line}': expected '<id> <variant>'");
+            if (space <= 0) throw new DataFormatException($"expected '<id> <variant>', got '{line}'");
             return (line[..space] + ".jpg", line[(space + 1)..]);
         }
         string images = Path.Combine(data, "images");

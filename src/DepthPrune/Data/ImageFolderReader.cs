@@ -52,19 +52,9 @@ public static class ImageFolderReader
         var trainSet = ReadClassFolders(train, classes, size);
         string annotations = Path.Combine(root, "val", "val_annotations.txt");
         if (!File.Exists(annotations)) throw new DataFormatException($"{annotations}: not found (Tiny-ImageNet validation labels)");
-        var index = classes.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
-        var files = new List<LabelledFile>();
-        int line = 0;
-        foreach (string row in File.ReadLines(annotations))
-        {
-            line++;
-            string[] parts = row.Split('\t');
-            if (parts.Length < 2) throw new DataFormatException($"{annotations}:{line}: expected 'file<TAB>wnid', got '{row}'");
-            if (!index.TryGetValue(parts[1], out int label))
-                throw new DataFormatException($"{annotations}:{line}: class '{parts[1]}' is not among the {classes.Length} training classes");
-            files.Add(new LabelledFile(Path.Combine(root, "val", "images", parts[0]), label));
-        }
-        return (trainSet, ImageDecoder.DecodeAll(files, classes, size, annotations));
+        (string, string) Parse(string row) => row.Split('\t') is [var file, var wnid, ..]
+            ? (file, wnid) : throw new DataFormatException($"expected 'file<TAB>wnid', got '{row}'");
+        return (trainSet, ReadSplitList(annotations, Path.Combine(root, "val", "images"), Parse, classes, size));
     }
 
     /// <summary>Split-list files: each line names an image (relative to imageRoot) and, via
@@ -80,7 +70,9 @@ public static class ImageFolderReader
         {
             line++;
             if (row.Trim().Length == 0) continue;
-            var (relative, cls) = parse(row.Trim());
+            string relative, cls;
+            try { (relative, cls) = parse(row.Trim()); }
+            catch (DataFormatException e) { throw new DataFormatException($"{listFile}:{line}: {e.Message}"); }
             if (!index.TryGetValue(cls, out int label))
                 throw new DataFormatException($"{listFile}:{line}: unknown class '{cls}'");
             files.Add(new LabelledFile(Path.Combine(imageRoot, relative), label));
