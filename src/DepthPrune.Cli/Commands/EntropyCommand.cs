@@ -29,7 +29,7 @@ public static class EntropyCommand
             var compute = Compute.Parse(parsed.GetValue(device)!);
             using var loaded = Checkpoint.Load(parsed.GetValue(checkpoint)!, compute);
             var dataOptions = dataArgs.Read(parsed, seed: loaded.Meta.Data?.Seed ?? 0);
-            if (parsed.GetResult(dataArgs.DatasetOption) is null && loaded.Meta.Data is not null) dataOptions = loaded.Meta.Data;
+            if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null) dataOptions = loaded.Meta.Data;
             using var data = DataBundle.Load(dataOptions);
             if (!data.SampleShape.SequenceEqual(new long[] { loaded.Model.Options.InChannels, loaded.Model.Options.InputSize, loaded.Model.Options.InputSize }))
                 throw new UsageException($"--dataset {data.Name}: images are [{string.Join(",", data.SampleShape)}], the checkpoint's model takes [{loaded.Model.Options.InChannels},{loaded.Model.Options.InputSize},{loaded.Model.Options.InputSize}]");

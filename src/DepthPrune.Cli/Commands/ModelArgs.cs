@@ -41,7 +41,7 @@ public sealed class ModelArgs
         return new ModelOptions(
             parsed.GetValue(classes) ?? dataClasses ?? reference.Classes,
             parsed.GetValue(inChannels) ?? (int?)dataShape?[0] ?? reference.InChannels,
-            parsed.GetResult(width) is null && presetWidth is double w ? w : parsed.GetValue(width),
+            !parsed.WasGiven(width) && presetWidth is double w ? w : parsed.GetValue(width),
             parsed.GetValue(inputSize) ?? (int?)dataShape?[1] ?? reference.InputSize);
     }
 

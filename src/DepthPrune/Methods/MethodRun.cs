@@ -120,7 +120,7 @@ public static class MethodRun
                     {
                         state = state with { Phase = "finetune", Iteration = k, Pending = [.. newly] };
                         Checkpoint.Save(current, model, Meta(state, "finetune"), masks);
-                        log($"iteration {k}: {(newly.Count == 0 ? "pruned" : "removed " + string.Join(", ", newly))}");
+                        log($"iteration {k}: {(newly.Count > 0 ? "removed " + string.Join(", ", newly) : method.Prunes ? "pruned" : "fine-tuning")}");
                     }
                 }
                 if (stop is not null)

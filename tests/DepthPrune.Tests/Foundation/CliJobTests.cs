@@ -38,6 +38,20 @@ public class CliJobTests
         Assert.Equal(1, run.RootElement.GetProperty("iterations")[0].GetProperty("removed").GetInt32());
     }
 
+    [FashionMnistFact]
+    public void Preset_width_applies_unless_the_flag_is_typed()
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = Run("train", "--model", "resnet18-cifar", "--dataset", "fashion-mnist", "--train-subset", "256",
+            "--epochs", "0", "--out", dir["preset"], "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Equal(0.25, DepthPrune.Training.Checkpoint.ReadMeta(dir["preset/model.ckpt"]).ModelOptions.Width);
+        (code, _, err) = Run("train", "--model", "resnet18-cifar", "--width", "0.125", "--dataset", "fashion-mnist", "--train-subset", "256",
+            "--epochs", "0", "--out", dir["typed"], "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Equal(0.125, DepthPrune.Training.Checkpoint.ReadMeta(dir["typed/model.ckpt"]).ModelOptions.Width);
+    }
+
     [Theory]
     [InlineData("--prune-ratio", "1.5")]
     [InlineData("--prune-ratio", "0")]
