@@ -16,6 +16,7 @@ public sealed class TrainArgs
     readonly Option<double?> weightDecay = new("--weight-decay") { Description = "Weight decay (default: preset)" };
     readonly Option<string?> schedule = new("--schedule") { Description = "constant, multistep or cosine (default: preset)" };
     readonly Option<int[]?> milestones = new("--milestones") { Description = "Epochs at which multistep multiplies the rate by --gamma", AllowMultipleArgumentsPerToken = true };
+    readonly Option<double?> gamma = new("--gamma") { Description = "Multistep factor (default: preset)" };
     readonly Option<int> warmup = new("--warmup-epochs") { Description = "Linear warm-up epochs", DefaultValueFactory = _ => 0 };
     readonly Option<double> labelSmoothing = new("--label-smoothing") { Description = "Label smoothing", DefaultValueFactory = _ => 0.0 };
     readonly Option<double?> clip = new("--clip-grad-norm") { Description = "Clip the gradient norm to this value" };
@@ -33,9 +34,10 @@ public sealed class TrainArgs
         momentum.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is < 0 or >= 1) r.AddError("--momentum: must lie in [0,1)"); });
         weightDecay.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is < 0) r.AddError("--weight-decay: must be >= 0"); });
         labelSmoothing.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or >= 1) r.AddError("--label-smoothing: must lie in [0,1)"); });
+        gamma.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0 or > 1) r.AddError("--gamma: must lie in (0,1]"); });
         clip.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--clip-grad-norm: must be positive"); });
         checkpointEvery.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--checkpoint-every: must be >= 0"); });
-        foreach (Option o in new Option[] { preset, epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, milestones, warmup, labelSmoothing, clip, checkpointEvery })
+        foreach (Option o in new Option[] { preset, epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, milestones, gamma, warmup, labelSmoothing, clip, checkpointEvery })
             command.Options.Add(o);
     }
 
@@ -53,6 +55,7 @@ public sealed class TrainArgs
         WeightDecay = parsed.GetValue(weightDecay) ?? fromPreset.WeightDecay,
         Schedule = parsed.GetValue(schedule) switch { "constant" => ScheduleKind.Constant, "multistep" => ScheduleKind.MultiStep, "cosine" => ScheduleKind.Cosine, _ => fromPreset.Schedule },
         Milestones = parsed.GetValue(milestones) ?? fromPreset.Milestones,
+        Gamma = parsed.GetValue(gamma) ?? fromPreset.Gamma,
         WarmupEpochs = parsed.GetValue(warmup),
         LabelSmoothing = parsed.GetValue(labelSmoothing),
         ClipGradNorm = parsed.GetValue(clip),
