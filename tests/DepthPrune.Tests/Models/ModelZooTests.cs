@@ -61,6 +61,17 @@ public class ModelZooTests
         Assert.Equal(5, cost.Depth);
     }
 
+    [Theory]
+    [InlineData("resnet18", 1.81)]
+    [InlineData("mobilenetv2", 0.30)]
+    [InlineData("vgg16bn", 15.47)]
+    [InlineData("swin-t", 4.49)]   // includes the attention matrix products
+    public void Reference_macs_match_torchvisions_published_gflops(string name, double gmacs)
+    {
+        using var model = ModelZoo.Create(name, new ModelOptions());
+        Assert.Equal(gmacs, ModelCost.Measure(model).Macs / 1e9, 2);
+    }
+
     [Fact]
     public void Resnet18_cifar_macs_match_a_hand_count()
     {
