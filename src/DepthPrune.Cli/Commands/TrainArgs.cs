@@ -62,6 +62,4 @@ public sealed class TrainArgs
         CheckpointEveryBatches = parsed.GetValue(checkpointEvery),
         Seed = seed,
     };
-
-    public bool EpochsGiven(ParseResult parsed) => parsed.GetValue(epochs) is not null;
 }

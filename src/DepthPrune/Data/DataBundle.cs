@@ -16,8 +16,6 @@ public sealed class DataBundle : IDisposable
     public required Pipeline EvalPipeline { get; init; }
     public required double[] Mean { get; init; }
     public required double[] Std { get; init; }
-    /// <summary>Size of the full training split before any subset or validation carve-out.</summary>
-    public required int FullTrainCount { get; init; }
 
     public int Classes => Train.Classes.Count;
     public long[] SampleShape => Test.SampleShape;

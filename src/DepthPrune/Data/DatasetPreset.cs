@@ -41,7 +41,7 @@ public sealed record DatasetPreset(
         var normalize = new Normalize(mean, std);
         return new DataBundle
         {
-            Name = Name, Train = train, Validation = val, Test = test, Mean = mean, Std = std, FullTrainCount = fullCount,
+            Name = Name, Train = train, Validation = val, Test = test, Mean = mean, Std = std,
             TrainPipeline = new Pipeline([.. TrainAugment(shape, options), normalize]),
             EvalPipeline = new Pipeline([.. EvalResize(shape, options), normalize]),
         };

@@ -47,17 +47,6 @@ public sealed class PruningMasks : IDisposable
             model.Weight(new WeightNode(name)).grad?.mul_(mask);
     }
 
-    /// <summary>Fraction of zero weights over the masked layers (or over `layers` if given).</summary>
-    public double Sparsity()
-    {
-        long total = 0, kept = 0;
-        foreach (var mask in masks.Values)
-        {
-            total += mask.numel();
-            kept += mask.count_nonzero().item<long>();
-        }
-        return total == 0 ? 0 : 1 - (double)kept / total;
-    }
 
     public void Save(BinaryWriter writer)
     {

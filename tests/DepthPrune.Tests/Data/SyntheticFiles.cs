@@ -56,16 +56,4 @@ public static class SyntheticFiles
         File.WriteAllBytes(path, encoded.ToArray());
     }
 
-    public static void WriteJpeg(string path, int width, int height, int seed)
-    {
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var random = new Random(seed);
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++)
-                bitmap.SetPixel(x, y, new SKColor((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)));
-        using var image = SKImage.FromBitmap(bitmap);
-        using var encoded = image.Encode(SKEncodedImageFormat.Jpeg, 90);
-        File.WriteAllBytes(path, encoded.ToArray());
-    }
 }

@@ -31,7 +31,7 @@ public static class TestData
         var normalize = new Normalize(mean, std);
         return new DataBundle
         {
-            Name = "quadrants", Train = trainSet, Test = Make(test, seed + 1), Mean = mean, Std = std, FullTrainCount = train,
+            Name = "quadrants", Train = trainSet, Test = Make(test, seed + 1), Mean = mean, Std = std,
             TrainPipeline = new Pipeline([new RandomFlip(horizontal: false, p: 0.0), normalize]),
             EvalPipeline = new Pipeline([normalize]),
         };

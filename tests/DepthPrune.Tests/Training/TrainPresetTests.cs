@@ -1,0 +1,35 @@
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+
+namespace DepthPrune.Tests.Training;
+
+public class TrainPresetTests
+{
+    [Theory]
+    [InlineData("resnet18-cifar", "cifar10", 0.1, 160)]
+    [InlineData("vgg16bn", "cifar10", 0.01, 160)]
+    [InlineData("swin-t", "tiny-imagenet", 1e-3, 160)]
+    [InlineData("resnet18", "pacs", 1e-3, 30)]
+    public void Paper_presets_carry_the_papers_schedules(string model, string dataset, double lr, int epochs)
+    {
+        var preset = TrainPresets.For(model, dataset, "paper");
+        Assert.Equal(lr, preset.Options.LearningRate);
+        Assert.Equal(epochs, preset.Options.Epochs);
+        Assert.Equal(ScheduleKind.MultiStep, preset.Options.Schedule);
+        Assert.Equal(1.0, preset.Width);
+    }
+
+    [Fact]
+    public void Cpu_preset_scales_down_and_says_so()
+    {
+        var preset = TrainPresets.For("resnet18-cifar", "cifar10", "cpu");
+        Assert.Equal(4, preset.Options.Epochs);
+        Assert.Equal(0.25, preset.Width);
+        Assert.Equal(10000, preset.TrainSubset);
+        Assert.Contains("width x0.25", preset.Notes);
+        Assert.Contains("10000 training images", preset.Notes);
+        var flowers = TrainPresets.For("resnet18", "flowers102", "paper");
+        Assert.Equal(OptimizerKind.Adam, flowers.Options.Optimizer);
+        Assert.Contains("--preset", Assert.Throws<UsageException>(() => TrainPresets.For("mlp", "mnist", "gpu")).Message);
+    }
+}
