@@ -64,6 +64,14 @@ public static class MethodRun
             state = state with { Phase = "iterated", Run = state.Run! with { Finished = false, StopReason = "" } };   // a raised limit continues
         ZooModel model = resumed?.Model ?? StartModel(s);
         var masks = resumed?.Masks ?? new PruningMasks();
+        var o = model.Options;
+        if (!s.Data.SampleShape.SequenceEqual(new long[] { o.InChannels, o.InputSize, o.InputSize }) || s.Data.Classes != o.Classes)
+        {
+            model.Dispose();
+            masks.Dispose();
+            throw new UsageException($"--dataset {s.Data.Name}: images [{string.Join(",", s.Data.SampleShape)}] in {s.Data.Classes} classes, " +
+                $"but {model.Name} takes [{o.InChannels},{o.InputSize},{o.InputSize}] in {o.Classes} classes");
+        }
         try
         {
             model.Net.to(s.Compute.Device);

@@ -78,3 +78,23 @@ public class MethodRunTests
         Assert.Equal(before, File.ReadAllBytes(dir["run.json"]));
     }
 }
+
+public class MethodRunInputTests
+{
+    [Fact]
+    public void A_checkpoint_for_other_images_is_refused_before_anything_is_written()
+    {
+        using var data = TestData.Quadrants(train: 64, size: 8);
+        using var dir = new TempDir();
+        using (var model = ModelZoo.Create("mlp", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.0625, InputSize: 16)))
+            Checkpoint.Save(dir["other.ckpt"], model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Complete = true });
+        var setup = new MethodRunSetup
+        {
+            OutDir = dir["run"], Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu, DenseCheckpoint = dir["other.ckpt"],
+            Options = new MethodOptions { Finetune = new TrainOptions { Epochs = 1 } },
+        };
+        var e = Assert.Throws<UsageException>(() => MethodRun.Run(new Easier(), setup));
+        Assert.Contains("takes [1,16,16]", e.Message);
+        Assert.False(File.Exists(dir["run/current.ckpt"]));
+    }
+}
