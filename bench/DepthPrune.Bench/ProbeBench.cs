@@ -12,19 +12,19 @@ static class ProbeBench
 {
     public static void Run(int repeats)
     {
-        using var data = DataBundle.Load(new DataOptions("fashion-mnist", TrainSubset: 10000));
-        Console.WriteLine("## Entropy probe overhead (median of " + repeats + ", Fashion-MNIST, 10,000 training images, batch 256)");
+        Console.WriteLine("## Entropy probe overhead (median of " + repeats + ", Fashion-MNIST training images, batch 256)");
         Console.WriteLine();
-        Console.WriteLine("| model | activations | eval pass s | probe pass s | probe / eval |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
-        foreach (var (name, width) in new[] { ("lenet5", 1.0), ("resnet18-cifar", 0.125), ("mlp", 1.0) })
+        Console.WriteLine("| model | activations | images | eval pass s | probe pass s | probe / eval |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var (name, width, images) in new[] { ("lenet5", 1.0, 10000), ("mlp", 1.0, 10000), ("resnet18-cifar", 0.125, 10000), ("resnet18-cifar", 0.5, 2000) })
         {
+            using var data = DataBundle.Load(new DataOptions("fashion-mnist", TrainSubset: images));
             Seeding.Seed(0);
             using var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: 1, Width: width, InputSize: 28));
             var loader = data.ProbeLoader(256, Compute.Cpu);
             var medians = Measure.Interleaved(repeats, () => PlainPass(model, loader), () => EntropyProbe.Measure(model, loader));
             double eval = medians[0], probe = medians[1];
-            Console.WriteLine($"| {name} (width {width}) | {model.Slots.Count} | {eval:F3} | {probe:F3} | {probe / eval:F3} |");
+            Console.WriteLine($"| {name} (width {width}) | {model.Slots.Count} | {images:N0} | {eval:F3} | {probe:F3} | {probe / eval:F3} |");
         }
         Console.WriteLine();
     }

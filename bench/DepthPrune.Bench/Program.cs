@@ -8,4 +8,5 @@ int repeats = args.Length > 1 ? int.Parse(args[1]) : 5;
 var clock = Stopwatch.StartNew();
 if (which is "loader" or "all") LoaderBench.Run(repeats);
 if (which is "probe" or "all") ProbeBench.Run(repeats);
+if (which is "kernels") CountingKernels.Run();
 Console.WriteLine($"(benchmarks took {clock.Elapsed.TotalSeconds:F0} s)");

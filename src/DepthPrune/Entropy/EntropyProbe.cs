@@ -11,7 +11,7 @@ public static class EntropyProbe
     public static IReadOnlyList<LayerEntropy> Measure(ZooModel model, BatchLoader loader,
         EntropyEstimator estimator = EntropyEstimator.Dataset, IProgress<(int Batch, int Batches)>? progress = null)
     {
-        var counters = model.Slots.ToDictionary(s => s.Key, s => new NeuronCounter(s.Value.Channels));
+        var counters = model.Slots.ToDictionary(s => s.Key, s => new NeuronCounter(s.Value.Channels, estimator == EntropyEstimator.BatchMean));
         bool wasTraining = model.Net.training;
         try
         {

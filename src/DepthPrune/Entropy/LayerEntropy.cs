@@ -11,7 +11,7 @@ public sealed record LayerEntropy(
     long ObservationsPerNeuron,
     double[] OnFraction,
     double DatasetEntropy,
-    double BatchMeanEntropy,
+    double? BatchMeanEntropy,
     double NonConstantEntropy)
 {
     /// <summary>Every neuron constant: the layer is exactly linear on the probed data.</summary>

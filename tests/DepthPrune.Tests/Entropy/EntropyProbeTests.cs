@@ -89,7 +89,7 @@ public class EntropyProbeTests
     [Fact]
     public void Batch_mean_estimator_averages_per_batch_layer_entropies()
     {
-        using var counter = new NeuronCounter(1);
+        using var counter = new NeuronCounter(1, batchMean: true);
         // Batch 1: p = 1/2 (H = 1); batch 2: p = 1 (H = 0). Batch mean 0.5; dataset p = 3/4.
         using (var a = tensor(new float[] { 1, -1 }).reshape(2, 1)) counter.Observe(a, -1);
         using (var b = tensor(new float[] { 1, 1 }).reshape(2, 1)) counter.Observe(b, -1);
