@@ -34,8 +34,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio);
         foreach (var pair in pairs.Where(p => amounts.ContainsKey(p.Layer.Module)))
             MagnitudePruning.PruneLayer(c.Model, c.Masks, pair.Layer, amounts[pair.Layer.Module]);
-        c.Masks.ApplyToWeights(c.Model);
-        DeadBranches.Prune(c.Model, c.Masks);
+        DeadBranches.Prune(c.Model, c.Masks);   // also applies every mask to the weights
         return removed;
     }
 

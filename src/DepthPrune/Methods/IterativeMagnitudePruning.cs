@@ -16,8 +16,7 @@ public sealed class IterativeMagnitudePruning : DepthMethod
         long remaining = layers.Sum(l => c.Masks.Ensure(c.Model, l).count_nonzero().item<long>());
         if (remaining == 0) return removed.Count > 0 ? removed : null;
         MagnitudePruning.PruneGlobal(c.Model, c.Masks, layers, c.Options.PruneRatio);
-        c.Masks.ApplyToWeights(c.Model);
-        DeadBranches.Prune(c.Model, c.Masks);
+        DeadBranches.Prune(c.Model, c.Masks);   // also applies every mask to the weights
         return removed;
     }
 }
