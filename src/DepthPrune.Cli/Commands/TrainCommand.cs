@@ -47,14 +47,15 @@ public static class TrainCommand
                 var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = dataOptions, Train = options, Stage = "train" };
                 var testLoader = data.EvalLoader(data.Test, 256, compute);
                 var history = TrainingRun.Run(model, data, options, compute, last, meta, null, progress, resumed, evalLoader: testLoader);
-                var test = Evaluation.Run(model, testLoader);
+                // The last epoch already evaluated the test set; only a run with nothing left to train needs it here.
+                var test = history.LastOrDefault()?.Test ?? Evaluation.Run(model, testLoader);
                 var finalMeta = meta with { Epoch = options.Epochs, Complete = true, Metrics = new() { ["test_top1"] = test.Top1, ["test_top5"] = test.Top5, ["test_loss"] = test.Loss } };
                 Checkpoint.Save(Path.Combine(dir, ModelCheckpoint), model, finalMeta);
                 var report = new
                 {
                     model = model.Name, dataset = data.Name, epochs = options.Epochs, test_top1 = test.Top1, test_top5 = test.Top5, test_loss = test.Loss,
                     checkpoint = Path.Combine(dir, ModelCheckpoint), preset = preset.Notes,
-                    history = history.Select(h => new { epoch = h.Epoch, train_loss = h.TrainLoss, train_top1 = h.TrainTop1, test_top1 = h.TestTop1, seconds = h.Seconds }),
+                    history = history.Select(h => new { epoch = h.Epoch, train_loss = h.TrainLoss, train_top1 = h.TrainTop1, test_top1 = h.Test?.Top1, seconds = h.Seconds }),
                 };
                 AtomicFile.WriteText(Path.Combine(dir, "train.json"), JsonOut.Serialize(report));
                 if (runArgs.Json(parsed)) output.WriteLine(JsonOut.Serialize(report));

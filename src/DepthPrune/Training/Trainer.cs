@@ -8,9 +8,6 @@ using static TorchSharp.torch;
 
 namespace DepthPrune.Training;
 
-/// <summary>Where a run picks up: the next epoch and batch, and the optimizer/RNG state then.</summary>
-public sealed record ResumePoint(int Epoch, int Batch, Checkpoint.Loaded? From);
-
 /// <summary>Hooks a caller gives the trainer.</summary>
 public sealed class TrainHooks
 {
@@ -23,7 +20,7 @@ public sealed class TrainHooks
     public string Stage { get; init; } = "train";
 }
 
-public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainTop1, double? TestTop1, double Seconds);
+public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainTop1, EvalResult? Test, double Seconds);
 
 /// <summary>The one training loop every method shares.</summary>
 public static class Trainer
@@ -36,14 +33,15 @@ public static class Trainer
     };
 
     public static List<EpochRecord> Fit(ZooModel model, DataBundle data, TrainOptions o, Compute compute, TrainHooks hooks,
-        ResumePoint? resume = null, BatchLoader? evalLoader = null)
+        Checkpoint.Loaded? resume = null, BatchLoader? evalLoader = null)
     {
         o.Validate();
         var loader = data.TrainLoader(o.BatchSize, o.Seed, compute);
         using var optimizer = CreateOptimizer(model, o);
-        int startEpoch = resume?.Epoch ?? 0, startBatch = resume?.Batch ?? 0;
-        resume?.From?.RestoreOptimizer(optimizer);
-        resume?.From?.RestoreRng();
+        // A checkpoint records the next epoch and batch to run, with the optimizer and RNG state then.
+        int startEpoch = resume?.Meta.Epoch ?? 0, startBatch = resume?.Meta.Batch ?? 0;
+        resume?.RestoreOptimizer(optimizer);
+        resume?.RestoreRng();
         hooks.Masks?.ApplyToWeights(model);
         var history = new List<EpochRecord>();
         var clock = Stopwatch.StartNew();
@@ -88,7 +86,7 @@ public static class Trainer
                 if (o.CheckpointEveryBatches > 0 && next % o.CheckpointEveryBatches == 0 && next < loader.BatchesPerEpoch)
                     hooks.SaveCheckpoint?.Invoke(epoch, next, optimizer);
             }
-            double? test = evalLoader is null ? null : Evaluation.Run(model, evalLoader).Top1;
+            EvalResult? test = evalLoader is null ? null : Evaluation.Run(model, evalLoader);
             history.Add(new EpochRecord(epoch + 1, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : 100.0 * correct / seen, test, epochClock.Elapsed.TotalSeconds));
             hooks.SaveCheckpoint?.Invoke(epoch + 1, 0, optimizer);
         }

@@ -19,9 +19,8 @@ public static class TrainingRun
             SaveCheckpoint = (epoch, batch, optimizer) => Checkpoint.Save(checkpointPath, model,
                 meta with { Epoch = epoch, Batch = batch, Train = options, Complete = epoch >= options.Epochs }, masks, optimizer),
         };
-        var resume = resumeFrom is null ? null : new ResumePoint(resumeFrom.Meta.Epoch, resumeFrom.Meta.Batch, resumeFrom);
-        if (resume is null && options.Epochs == 0)
+        if (resumeFrom is null && options.Epochs == 0)
             Checkpoint.Save(checkpointPath, model, meta with { Train = options, Complete = true }, masks);
-        return Trainer.Fit(model, data, options, compute, hooks, resume, evalLoader);
+        return Trainer.Fit(model, data, options, compute, hooks, resumeFrom, evalLoader);
     }
 }
