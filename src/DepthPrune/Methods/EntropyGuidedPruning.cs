@@ -24,7 +24,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         foreach (var pair in pairs)
         {
             var mask = c.Masks.Ensure(c.Model, pair.Layer);
-            long remaining = mask.count_nonzero().item<long>();
+            long remaining = c.Masks.Remaining(pair.Layer.Module);
             if (remaining == 0) continue;
             using var kept = c.Model.Weight(pair.Layer).detach().abs().masked_select(mask);
             double meanAbs = kept.mean().item<float>();

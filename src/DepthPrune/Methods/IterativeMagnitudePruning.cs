@@ -13,7 +13,8 @@ public sealed class IterativeMagnitudePruning : DepthMethod
     {
         var removed = Linearize.ZeroEntropyLayers(c.Model, c.Entropies);
         var layers = c.Model.Structure.PruningPairs().Select(p => p.Layer).DistinctBy(l => l.Module).ToList();
-        long remaining = layers.Sum(l => c.Masks.Ensure(c.Model, l).count_nonzero().item<long>());
+        foreach (var layer in layers) c.Masks.Ensure(c.Model, layer);
+        long remaining = layers.Sum(l => c.Masks.Remaining(l.Module));
         if (remaining == 0) return removed.Count > 0 ? removed : null;
         MagnitudePruning.PruneGlobal(c.Model, c.Masks, layers, c.Options.PruneRatio);
         DeadBranches.Prune(c.Model, c.Masks);   // also applies every mask to the weights

@@ -33,7 +33,13 @@ public sealed class PruningMasks : IDisposable
         masks[layer] = mask;
     }
 
-    public long Remaining(string layer) => masks.TryGetValue(layer, out var m) ? m.count_nonzero().item<long>() : -1;
+    /// <summary>Weights a layer still has, or -1 when it has no mask (nothing pruned).</summary>
+    public long Remaining(string layer)
+    {
+        if (!masks.TryGetValue(layer, out var mask)) return -1;
+        using var kept = mask.count_nonzero();
+        return kept.item<long>();
+    }
 
     public void ApplyToWeights(ZooModel model)
     {
