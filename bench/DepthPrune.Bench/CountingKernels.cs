@@ -1,33 +1,44 @@
 using System.Diagnostics;
+using DepthPrune.Entropy;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Bench;
 
-/// <summary>Ways to count z >= 0 per channel of a conv activation, against one ReLU pass.</summary>
+/// <summary>Ways to count z >= 0 per neuron, against one ReLU pass, on a conv map and on a
+/// fully connected layer's output.</summary>
 static class CountingKernels
 {
     public static void Run()
     {
-        using var z = randn(256, 64, 14, 14);
-        Console.WriteLine("## Counting kernels on [256,64,14,14] (mean of 30, ms)");
+        Console.WriteLine("## Counting kernels (mean of 30, ms)");
         Console.WriteLine();
-        Console.WriteLine("| kernel | ms |");
-        Console.WriteLine("|---|---:|");
-        Time("relu (reference)", () => nn.functional.relu(z));
-        Time("ge", () => z.ge(0));
-        Time("ge, sum over HW (int32), sum over batch", () => z.ge(0).reshape(256, 64, -1).sum(2, type: ScalarType.Int32).sum(0, type: ScalarType.Int64));
-        Time("ge, sum over [0,2,3] (int64)", () => z.ge(0).sum([0, 2, 3], type: ScalarType.Int64));
-        Time("ge, to float, sum over HW, sum over batch", () => z.ge(0).to(ScalarType.Float32).reshape(256, 64, -1).sum(2).sum(0));
-        Time("count_nonzero over HW", () => count_nonzero(z.ge(0).reshape(256, 64, -1), [2]).sum(0));
-        Time("signbit, sum over HW (int32)", () => z.signbit().reshape(256, 64, -1).sum(2, type: ScalarType.Int32).sum(0));
+        Console.WriteLine("| kernel | conv [256,64,14,14] | linear [256,512] |");
+        Console.WriteLine("|---|---:|---:|");
+        using var conv = randn(256, 64, 14, 14);
+        using var linear = randn(256, 512);
+        Row("relu (reference)", z => nn.functional.relu(z).Dispose());
+        Row("ge", z => z.ge(0).Dispose());
+        Row("ge, int32 sum over inner, int64 sum over batch (device path)", z =>
+        {
+            using var scope = NewDisposeScope();
+            z.ge(0).reshape(256, z.shape[1], -1).sum(2, type: ScalarType.Int32).sum(0, type: ScalarType.Int64);
+        });
+        Row("NeuronCounter.Observe (in-place CPU kernel)", z =>
+        {
+            var counter = new NeuronCounter(z.shape[1]);
+            counter.Observe(z, 1);
+        });
         Console.WriteLine();
+
+        void Row(string name, Action<Tensor> kernel) =>
+            Console.WriteLine($"| {name} | {Time(() => kernel(conv)):F3} | {Time(() => kernel(linear)):F3} |");
     }
 
-    static void Time(string name, Func<Tensor> kernel)
+    static double Time(Action kernel)
     {
-        for (int i = 0; i < 3; i++) using (NewDisposeScope()) kernel();
+        for (int i = 0; i < 3; i++) kernel();
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < 30; i++) using (NewDisposeScope()) kernel();
-        Console.WriteLine($"| {name} | {clock.Elapsed.TotalMilliseconds / 30:F3} |");
+        for (int i = 0; i < 30; i++) kernel();
+        return clock.Elapsed.TotalMilliseconds / 30;
     }
 }

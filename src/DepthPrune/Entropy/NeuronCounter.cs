@@ -3,43 +3,55 @@ using static TorchSharp.torch;
 
 namespace DepthPrune.Entropy;
 
-/// <summary>Streams ON counts (z >= 0) per neuron of one activation into an on-device
-/// accumulator: no activation is stored and nothing leaves the device until the result. The
-/// batch-mean estimator needs each batch's counts, so only then are they read back per batch.</summary>
+/// <summary>Streams ON counts (z >= 0) per neuron of one activation: no activation is stored.
+/// CPU float32 activations are counted in place by <see cref="OnCountKernel"/>; others (GPU,
+/// other dtypes) with one compare and reduction on their device, read back only at the end
+/// (or per batch when the batch-mean estimator needs each batch's counts).</summary>
 public sealed class NeuronCounter(long neurons, bool batchMean = false) : IActivationObserver, IDisposable
 {
-    Tensor? on;
+    readonly long[] hostOn = new long[neurons];
+    Tensor? deviceOn;
     double batchEntropySum;
     long perNeuron;
     int batches;
 
     public void Observe(Tensor z, int channelDim)
     {
-        using var scope = NewDisposeScope();
         int dim = channelDim < 0 ? (int)z.dim() + channelDim : channelDim;
-        // Neurons last: rows x C. Channels in dim d: [outer, C, inner], reduced over the contiguous
-        // inner part first (int32 is exact within a batch).
+        // Viewed as [outer, neurons, inner]; channels-last layouts have inner = 1.
         long outer = z.shape.Take(dim).Aggregate(1L, (a, b) => a * b);
-        var isOn = z.ge(0);
-        var counts = dim == z.dim() - 1
-            ? isOn.reshape(-1, neurons).sum(0, type: ScalarType.Int64)
-            : isOn.reshape(outer, neurons, -1).sum(2, type: ScalarType.Int32).sum(0, type: ScalarType.Int64);
-        long n = z.numel() / neurons;
-        if (batchMean)
+        long inner = z.numel() / (outer * neurons);
+        long[]? batch = null;
+        if (OnCountKernel.Supports(z))
         {
-            long[] batch = counts.cpu().data<long>().ToArray();
-            batchEntropySum += batch.Average(c => NeuronEntropy.Bits((double)c / n));
+            batch = new long[neurons];
+            OnCountKernel.Accumulate(z, outer, inner, batch);
+            for (int c = 0; c < batch.Length; c++) hostOn[c] += batch[c];
         }
-        if (on is null) on = counts.DetachFromDisposeScope();
-        else on.add_(counts);
+        else
+        {
+            using var scope = NewDisposeScope();
+            // int32 is exact within a batch; the running total is int64.
+            var counts = z.ge(0).reshape(outer, neurons, inner).sum(2, type: ScalarType.Int32).sum(0, type: ScalarType.Int64);
+            if (batchMean) batch = counts.cpu().data<long>().ToArray();
+            if (deviceOn is null) deviceOn = counts.DetachFromDisposeScope();
+            else deviceOn.add_(counts);
+        }
+        long n = outer * inner;
+        if (batchMean) batchEntropySum += batch!.Average(c => NeuronEntropy.Bits((double)c / n));
         perNeuron += n;
         batches++;
     }
 
     public LayerEntropy Result(string name, EntropyEstimator estimator)
     {
-        if (on is null || perNeuron == 0) throw new InvalidOperationException($"{name}: no observations (did the probe see any batch?)");
-        long[] counts = on.cpu().data<long>().ToArray();
+        if (perNeuron == 0) throw new InvalidOperationException($"{name}: no observations (did the probe see any batch?)");
+        long[] counts = (long[])hostOn.Clone();
+        if (deviceOn is not null)
+        {
+            long[] onDevice = deviceOn.cpu().data<long>().ToArray();
+            for (int c = 0; c < counts.Length; c++) counts[c] += onDevice[c];
+        }
         double[] p = counts.Select(c => (double)c / perNeuron).ToArray();
         double[] bits = p.Select(NeuronEntropy.Bits).ToArray();
         int alwaysOn = counts.Count(c => c == perNeuron), alwaysOff = counts.Count(c => c == 0);
@@ -55,5 +67,5 @@ public sealed class NeuronCounter(long neurons, bool batchMean = false) : IActiv
         return new LayerEntropy(name, p.Length, chosen, alwaysOn, alwaysOff, perNeuron, p, dataset, batchMeanBits, nonConstant);
     }
 
-    public void Dispose() => on?.Dispose();
+    public void Dispose() => deviceOn?.Dispose();
 }
