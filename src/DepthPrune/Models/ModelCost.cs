@@ -16,8 +16,15 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
     /// (forward hooks on conv/linear layers; attention matmuls report through IExtraMacs).</summary>
     public static ModelCost Measure(ZooModel model, Device? device = null)
     {
+        var (parameters, nonzero, macs, nonzeroMacs) = Count(model.Net, model.Options, device);
+        return new ModelCost(parameters, nonzero, macs, nonzeroMacs, model.Structure.Depth(), model.LinearDepth());
+    }
+
+    /// <summary>Parameters and MACs of any network taking the given model options' input.</summary>
+    public static (long Parameters, long NonzeroParameters, long Macs, long NonzeroMacs) Count(nn.Module<Tensor, Tensor> net, ModelOptions options, Device? device = null)
+    {
         long parameters = 0, nonzero = 0;
-        foreach (var p in model.Net.parameters())
+        foreach (var p in net.parameters())
         {
             parameters += p.numel();
             using var nz = p.count_nonzero();
@@ -25,7 +32,7 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
         }
         long macs = 0, nonzeroMacs = 0;
         var removers = new List<Action>();
-        foreach (var (name, module) in model.Net.named_modules())
+        foreach (var (name, module) in net.named_modules())
         {
             if (module is Conv2d conv)
                 removers.Add(Hook(conv, (m, input, output) =>
@@ -46,23 +53,23 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
                     return output;
                 }));
         }
-        bool wasTraining = model.Net.training;
-        model.Net.eval();
+        bool wasTraining = net.training;
+        net.eval();
         try
         {
             using var noGrad = no_grad();
             ExtraMacs.Reset();
-            using var x = zeros(Batch, model.Options.InChannels, model.Options.InputSize, model.Options.InputSize, device: device);
-            using var y = model.Net.forward(x);
+            using var x = zeros(Batch, options.InChannels, options.InputSize, options.InputSize, device: device);
+            using var y = net.forward(x);
             macs += ExtraMacs.Total / Batch;
             nonzeroMacs += ExtraMacs.Total / Batch;
         }
         finally
         {
             foreach (var remove in removers) remove();
-            model.Net.train(wasTraining);
+            net.train(wasTraining);
         }
-        return new ModelCost(parameters, nonzero, macs, nonzeroMacs, model.Structure.Depth(), model.LinearDepth());
+        return (parameters, nonzero, macs, nonzeroMacs);
     }
 
     static Action Hook<T>(T module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)

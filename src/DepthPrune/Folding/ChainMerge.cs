@@ -1,0 +1,68 @@
+using static TorchSharp.torch;
+
+namespace DepthPrune.Folding;
+
+/// <summary>Merges two affine layers applied one after the other (nothing non-linear between)
+/// into one: linear after linear is exact; conv after conv gives a kernel k1 + (k2-1)s1 with
+/// stride s1*s2, exact when the second conv has no padding (its padding otherwise moves into
+/// the first, and the borders differ).</summary>
+public static class ChainMerge
+{
+    /// <summary>Whether the pair can be merged at all (both linear, or both conv).</summary>
+    public static bool CanMerge(AffineLayer first, AffineLayer second) => (first.Conv is null) == (second.Conv is null);
+
+    /// <summary>MACs per output position of the pair kept apart, and of the merged layer.</summary>
+    public static (long Apart, long Merged) Macs(AffineLayer first, AffineLayer second)
+    {
+        if (first.Conv is null || second.Conv is null)
+            return (first.MacsPerOutput + second.MacsPerOutput, second.Outputs * first.Weight.shape[1]);
+        long inputs = first.Weight.shape[1] * first.Conv.Groups;
+        var (kernel, stride, _) = MergedGeometry(first.Conv, second.Conv);
+        // The first conv runs stride2^2 times per output position of the second.
+        long firstRuns = second.Conv.Stride[0] * second.Conv.Stride[1];
+        return (first.MacsPerOutput * firstRuns + second.MacsPerOutput, second.Outputs * inputs * kernel[0] * kernel[1]);
+    }
+
+    public static AffineLayer Merge(AffineLayer first, AffineLayer second)
+    {
+        if (!CanMerge(first, second)) throw new ArgumentException($"{first.Name} -> {second.Name}: a conv and a linear layer do not merge");
+        using var noGrad = no_grad();
+        string name = first.Name + "+" + second.Name;
+        if (first.Conv is null)
+        {
+            // W2 (W1 x + b1) + b2
+            var weight = second.Weight.matmul(first.Weight);
+            var bias = second.Weight.matmul(first.Bias).add_(second.Bias);
+            return new AffineLayer(name, weight, bias, null, first.Exact && second.Exact);
+        }
+        var (a, b) = (first.Conv, second.Conv!);
+        using var w1 = Dense(first.Weight, a.Groups);
+        using var w2 = Dense(second.Weight, b.Groups);
+        // Composing correlations: M[o,i,u] = sum_h sum_v W2[o,h,v] W1[h,i,u - v*s1], which is the
+        // transposed conv of W2 (batch o, channels h) with kernel W1 and stride s1.
+        var merged = nn.functional.conv_transpose2d(w2, w1, strides: a.Stride);
+        // The first bias is a constant map: the second conv sums it over its whole kernel.
+        using var kernelSums = w2.sum([2, 3]);
+        var mergedBias = kernelSums.matmul(first.Bias).add_(second.Bias);
+        var (kernel, stride, padding) = MergedGeometry(a, b);
+        bool exact = first.Exact && second.Exact && b.Padding.All(p => p == 0);
+        return new AffineLayer(name, merged, mergedBias, new ConvGeometry(kernel, stride, padding, 1), exact);
+    }
+
+    static (long[] Kernel, long[] Stride, long[] Padding) MergedGeometry(ConvGeometry a, ConvGeometry b) =>
+        ([.. Enumerable.Range(0, 2).Select(d => a.Kernel[d] + (b.Kernel[d] - 1) * a.Stride[d])],
+         [.. Enumerable.Range(0, 2).Select(d => a.Stride[d] * b.Stride[d])],
+         [.. Enumerable.Range(0, 2).Select(d => a.Padding[d] + b.Padding[d] * a.Stride[d])]);
+
+    /// <summary>A grouped conv weight [out, in/g, kh, kw] as the dense [out, in, kh, kw] it equals.</summary>
+    static Tensor Dense(Tensor weight, long groups)
+    {
+        if (groups == 1) return weight.alias();
+        long outputs = weight.shape[0], perGroupIn = weight.shape[1], perGroupOut = outputs / groups;
+        var dense = zeros([outputs, perGroupIn * groups, weight.shape[2], weight.shape[3]], device: weight.device);
+        for (long g = 0; g < groups; g++)
+            dense[TensorIndex.Slice(g * perGroupOut, (g + 1) * perGroupOut), TensorIndex.Slice(g * perGroupIn, (g + 1) * perGroupIn)]
+                .copy_(weight[TensorIndex.Slice(g * perGroupOut, (g + 1) * perGroupOut)]);
+        return dense;
+    }
+}

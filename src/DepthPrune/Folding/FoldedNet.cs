@@ -1,0 +1,50 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DepthPrune.Folding;
+
+/// <summary>Fold stages as a runnable network: merged layers become real Conv2d/Linear modules;
+/// activations and ops are the original model's modules, shared, so keep that model alive.</summary>
+public sealed class FoldedNet : Module<Tensor, Tensor>
+{
+    readonly Sequential body;
+
+    public FoldedNet(IReadOnlyList<FoldStage> stages) : base("folded")
+    {
+        body = Build(stages);
+        RegisterComponents();
+        eval();
+    }
+
+    static Sequential Build(IReadOnlyList<FoldStage> stages) => Sequential(stages.Select((stage, i) => ($"{i}", stage switch
+    {
+        AffineStage a => a.Layer.ToModule(),
+        ModuleStage m => m.Module,
+        ResidualStage r => new Residual(Build(r.Main), Build(r.Shortcut)),
+        _ => throw new NotSupportedException(stage.GetType().Name),
+    })).ToArray());
+
+    public override Tensor forward(Tensor x) => body.call(x);
+
+    sealed class Residual : Module<Tensor, Tensor>
+    {
+        readonly Sequential main, shortcut;
+        readonly bool identity;
+
+        public Residual(Sequential main, Sequential shortcut) : base("residual")
+        {
+            this.main = main;
+            this.shortcut = shortcut;
+            identity = !shortcut.children().Any();
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = NewDisposeScope();
+            // Out of place: a main path of weight-free ops may hand back x itself.
+            return main.call(x).add(identity ? x : shortcut.call(x)).MoveToOuterDisposeScope();
+        }
+    }
+}

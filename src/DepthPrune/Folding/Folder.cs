@@ -1,0 +1,110 @@
+using DepthPrune.Models;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Folding;
+
+/// <summary>Turns a model's structure into fold stages (BatchNorm folded, linearized activations
+/// folded into the layer before them or dropped) and merges consecutive affine layers.</summary>
+public static class Folder
+{
+    /// <summary>The model as stages, before any merge. Needs a structure that runs as written:
+    /// an op that itself runs weight layers listed beside it (Swin-T's attention) cannot fold.</summary>
+    public static List<FoldStage> Compile(ZooModel model)
+    {
+        var weightModules = model.Structure.WeightLayers.Select(w => w.Module).ToList();
+        foreach (var op in model.Structure.Walk().OfType<OpNode>())
+        {
+            string? inside = weightModules.FirstOrDefault(w => w.StartsWith(op.Name + ".", StringComparison.Ordinal));
+            if (inside is not null)
+                throw new NotSupportedException($"{model.Name}: op '{op.Name}' runs '{inside}' itself, so its structure does not run as written and cannot be folded");
+        }
+        var stages = new List<FoldStage>();
+        Append(model, model.Structure.Root, stages);
+        return stages;
+    }
+
+    static void Append(ZooModel model, Node node, List<FoldStage> stages)
+    {
+        switch (node)
+        {
+            case WeightNode w:
+                stages.Add(new AffineStage(AffineLayer.Read(model, w)));
+                break;
+            case ActNode a:
+                var slot = model.Slots[a.Slot];
+                if (slot.Mode == SlotMode.Identity) break;
+                if (slot.Mode == SlotMode.ChannelMask && stages.Count > 0 && stages[^1] is AffineStage before)
+                {
+                    using var mask = tensor(slot.Mask!);
+                    before.Layer.ScaleOutputs(mask);
+                    break;
+                }
+                stages.Add(new ModuleStage(a.Slot, slot));
+                break;
+            case OpNode op:
+                stages.Add(new ModuleStage(op.Name, model.Module(op.Name) as nn.Module<Tensor, Tensor>
+                    ?? throw new NotSupportedException($"{model.Name}: op '{op.Name}' is not a tensor-to-tensor module")));
+                break;
+            case SeqNode s:
+                foreach (var item in s.Items) Append(model, item, stages);
+                break;
+            case ResidualNode r:
+                var main = new List<FoldStage>();
+                var shortcut = new List<FoldStage>();
+                Append(model, r.Main, main);
+                Append(model, r.Shortcut, shortcut);
+                stages.Add(new ResidualStage(main, shortcut));
+                break;
+        }
+    }
+
+    /// <summary>Merges each affine layer into the one before it when nothing non-linear sits
+    /// between them and the policy allows it; returns the merged stages and the merges done.</summary>
+    public static (List<FoldStage> Stages, List<FoldStep> Steps) Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy)
+    {
+        var steps = new List<FoldStep>();
+        return (Fold(stages, policy, steps), steps);
+    }
+
+    static List<FoldStage> Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy, List<FoldStep> steps)
+    {
+        var result = new List<FoldStage>();
+        foreach (var stage in stages)
+        {
+            if (stage is ResidualStage r)
+            {
+                result.Add(new ResidualStage(Fold(r.Main, policy, steps), Fold(r.Shortcut, policy, steps)));
+                continue;
+            }
+            if (stage is AffineStage next && result.Count > 0 && result[^1] is AffineStage previous
+                && ChainMerge.CanMerge(previous.Layer, next.Layer))
+            {
+                var (apart, merged) = ChainMerge.Macs(previous.Layer, next.Layer);
+                var candidate = ChainMerge.Merge(previous.Layer, next.Layer);
+                bool take = policy switch
+                {
+                    FoldPolicy.Exact => candidate.Exact && merged <= apart,
+                    FoldPolicy.Macs => merged <= apart,
+                    _ => true,
+                };
+                if (take)
+                {
+                    steps.Add(new FoldStep(previous.Layer.Name, next.Layer.Name, apart, merged, candidate.Exact));
+                    result[^1] = new AffineStage(candidate);
+                    continue;
+                }
+                candidate.Dispose();
+            }
+            result.Add(stage);
+        }
+        return result;
+    }
+
+    /// <summary>Critical path: the most affine layers on any input-to-output path.</summary>
+    public static int Depth(IReadOnlyList<FoldStage> stages) => stages.Sum(s => s switch
+    {
+        AffineStage => 1,
+        ResidualStage r => Math.Max(Depth(r.Main), Depth(r.Shortcut)),
+        _ => 0,
+    });
+}
