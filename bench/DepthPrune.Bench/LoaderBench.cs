@@ -13,19 +13,19 @@ static class LoaderBench
     public static void Run(int repeats)
     {
         using var fashion = DataBundle.Load(new DataOptions("fashion-mnist", TrainSubset: 20000));
-        double fashionLoader = fashion.Train.Count / Measure.Median(repeats, () => Drain(fashion.TrainLoader(128, 1, Compute.Cpu)));
+        double fashionLoader = fashion.Train.Count / Timing.Median(repeats, () => Drain(fashion.TrainLoader(128, 1, Compute.Cpu)));
 
         string folder = Path.Combine(Path.GetTempPath(), "depthprune-bench-jpeg");
         WriteJpegs(folder, classes: 10, perClass: 500, size: 32);
         double decode = 0;
         DataBundle? jpeg = null;
-        decode = 5000 / Measure.Median(Math.Max(1, repeats / 2), () => { jpeg?.Dispose(); jpeg = DataBundle.Load(new DataOptions("imagefolder", folder)); });
-        double jpegLoader = jpeg!.Train.Count / Measure.Median(repeats, () => Drain(jpeg.TrainLoader(128, 1, Compute.Cpu)));
+        decode = 5000 / Timing.Median(Math.Max(1, repeats / 2), () => { jpeg?.Dispose(); jpeg = DataBundle.Load(new DataOptions("imagefolder", folder)); });
+        double jpegLoader = jpeg!.Train.Count / Timing.Median(repeats, () => Drain(jpeg.TrainLoader(128, 1, Compute.Cpu)));
 
         Seeding.Seed(0);
         using var lenet = ModelZoo.Create("lenet5", new ModelOptions(Classes: 10, InChannels: 1, InputSize: 28));
         var train = new TrainOptions { Epochs = 1, BatchSize = 128, LearningRate = 0.05 };
-        double lenetTrain = fashion.Train.Count / Measure.Median(repeats, () => Trainer.Fit(lenet, fashion, train, Compute.Cpu, new TrainHooks()));
+        double lenetTrain = fashion.Train.Count / Timing.Median(repeats, () => Trainer.Fit(lenet, fashion, train, Compute.Cpu, new TrainHooks()));
 
         Console.WriteLine("## Loader throughput (median of " + repeats + ")");
         Console.WriteLine();

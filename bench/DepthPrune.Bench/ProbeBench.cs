@@ -22,7 +22,7 @@ static class ProbeBench
             Seeding.Seed(0);
             using var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: 1, Width: width, InputSize: 28));
             var loader = data.ProbeLoader(256, Compute.Cpu);
-            var medians = Measure.Interleaved(repeats, () => PlainPass(model, loader), () => EntropyProbe.Measure(model, loader));
+            var medians = Timing.Interleaved(repeats, () => PlainPass(model, loader), () => EntropyProbe.Measure(model, loader));
             double eval = medians[0], probe = medians[1];
             Console.WriteLine($"| {name} (width {width}) | {model.Slots.Count} | {images:N0} | {eval:F3} | {probe:F3} | {probe / eval:F3} |");
         }

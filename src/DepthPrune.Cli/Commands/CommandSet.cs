@@ -13,6 +13,7 @@ public static class CommandSet
         yield return WeightsCommand.Create(output);
         yield return TrainCommand.Create(output, error);
         yield return EntropyCommand.Create(output);
+        yield return FoldCommand.Create(output);
         foreach (Command method in MethodCommand.All(output, error)) yield return method;
         yield return DemoCommand.Create(output, error);
     }

@@ -4,8 +4,9 @@ using static TorchSharp.torch.nn;
 
 namespace DepthPrune.Folding;
 
-/// <summary>Fold stages as a runnable network: merged layers become real Conv2d/Linear modules;
-/// activations and ops are the original model's modules, shared, so keep that model alive.</summary>
+/// <summary>Fold stages as a runnable network: merged layers become real Conv2d/Linear modules
+/// it owns; activations and ops are borrowed from the original model (not registered, so
+/// disposing this network leaves them alone): keep that model alive while this one runs.</summary>
 public sealed class FoldedNet : Module<Tensor, Tensor>
 {
     readonly Sequential body;
@@ -20,12 +21,21 @@ public sealed class FoldedNet : Module<Tensor, Tensor>
     static Sequential Build(IReadOnlyList<FoldStage> stages) => Sequential(stages.Select((stage, i) => ($"{i}", stage switch
     {
         AffineStage a => a.Layer.ToModule(),
-        ModuleStage m => m.Module,
+        ModuleStage m => new Borrowed(m.Name, m.Module),
         ResidualStage r => new Residual(Build(r.Main), Build(r.Shortcut)),
         _ => throw new NotSupportedException(stage.GetType().Name),
     })).ToArray());
 
     public override Tensor forward(Tensor x) => body.call(x);
+
+    /// <summary>Calls a module of the original model through a delegate, which module
+    /// registration does not follow.</summary>
+    sealed class Borrowed(string name, Module<Tensor, Tensor> module) : Module<Tensor, Tensor>(name)
+    {
+        readonly Func<Tensor, Tensor> run = module.call;
+
+        public override Tensor forward(Tensor x) => run(x);
+    }
 
     sealed class Residual : Module<Tensor, Tensor>
     {

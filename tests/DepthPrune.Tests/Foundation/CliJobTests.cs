@@ -36,6 +36,19 @@ public class CliJobTests
         using var run = JsonDocument.Parse(File.ReadAllText(dir["easier/run.json"]));
         Assert.Equal("easier", run.RootElement.GetProperty("method").GetString());
         Assert.Equal(1, run.RootElement.GetProperty("iterations")[0].GetProperty("removed").GetInt32());
+
+        // The removed ReLU sits between two linear layers: folding merges them, exactly.
+        (code, output, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--latency-repeats", "2", "--json");
+        Assert.True(code == 0, err);
+        using var fold = JsonDocument.Parse(output);
+        var root = fold.RootElement;
+        var merge = Assert.Single(root.GetProperty("merges").EnumerateArray());
+        Assert.True(merge.GetProperty("exact").GetBoolean());
+        Assert.Equal(root.GetProperty("original").GetProperty("depth").GetInt32() - 1, root.GetProperty("folded").GetProperty("depth").GetInt32());
+        Assert.True(root.GetProperty("folded").GetProperty("macs").GetInt64() < root.GetProperty("original").GetProperty("macs").GetInt64());
+        Assert.Equal(10000, root.GetProperty("test").GetProperty("samples").GetInt64());
+        Assert.True(root.GetProperty("test").GetProperty("max_relative_difference").GetDouble() < 1e-4);
+        Assert.Equal(root.GetProperty("test").GetProperty("top1_original").GetDouble(), root.GetProperty("test").GetProperty("top1_folded").GetDouble(), 1);
     }
 
     [FashionMnistFact]

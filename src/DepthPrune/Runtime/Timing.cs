@@ -1,8 +1,10 @@
 using System.Diagnostics;
 
-namespace DepthPrune.Bench;
+namespace DepthPrune.Runtime;
 
-static class Measure
+/// <summary>Wall-clock medians for benchmarks and reports: a shared machine is noisy, so what is
+/// compared is timed alternately and summarised by medians.</summary>
+public static class Timing
 {
     /// <summary>Median wall time in seconds of `repeats` runs, after one warm-up run.</summary>
     public static double Median(int repeats, Action run) => Interleaved(repeats, run)[0];

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using DepthPrune.Data;
+using DepthPrune.Folding;
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>Folds a checkpoint's linear chains into fewer real layers and measures the result
+/// against the original: depth, parameters, MACs, latency, and outputs on the test set.</summary>
+public static class FoldCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var command = new Command("fold", "Fold BatchNorms and linear chains (removed activations) into fewer real layers; measure depth, MACs, latency and output error");
+        Option<string> checkpoint = new("--checkpoint") { Description = "A checkpoint written by train or a method", Required = true };
+        Option<string> policy = new("--policy") { Description = "exact: merge when exact and no more MACs; macs: when no more MACs (border error measured); depth: every chain", DefaultValueFactory = _ => "exact" };
+        policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs or depth"); });
+        Option<int> batchSize = new("--batch-size") { Description = "Batch size for the comparison and the latency measurement", DefaultValueFactory = _ => 256 };
+        batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch-size: must be positive"); });
+        Option<int> repeats = new("--latency-repeats") { Description = "Timed forward passes of each network (median)", DefaultValueFactory = _ => 20 };
+        repeats.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--latency-repeats: must be positive"); });
+        command.Options.Add(checkpoint);
+        command.Options.Add(policy);
+        command.Options.Add(batchSize);
+        command.Options.Add(repeats);
+        var dataArgs = new DataArgs(command);
+        Option<bool> json = CommonOptions.Json();
+        Option<string> device = CommonOptions.Device();
+        command.Options.Add(json);
+        command.Options.Add(device);
+        command.SetAction(parsed =>
+        {
+            var compute = Compute.Parse(parsed.GetValue(device)!);
+            using var loaded = Checkpoint.Load(parsed.GetValue(checkpoint)!, compute);
+            var model = loaded.Model;
+            var dataOptions = dataArgs.Read(parsed, seed: loaded.Meta.Data?.Seed ?? 0);
+            if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null) dataOptions = loaded.Meta.Data;
+            using var data = DataBundle.Load(dataOptions);
+            var chosen = ParsePolicy(parsed.GetValue(policy)!)!.Value;
+            List<FoldStage> compiled;
+            try { compiled = Folder.Compile(model); }
+            catch (NotSupportedException e) { throw new UsageException($"--checkpoint {parsed.GetValue(checkpoint)}: {e.Message}"); }
+            var (stages, steps) = Folder.Fold(compiled, chosen);
+            using var folded = new FoldedNet(stages);
+            model.Net.eval();
+            var before = ModelCost.Count(model.Net, model.Options, compute.Device);
+            var after = ModelCost.Count(folded, model.Options, compute.Device);
+            var loader = data.EvalLoader(data.Test, parsed.GetValue(batchSize), compute);
+            var error = FoldCheck.Compare(model.Net, folded, loader);
+            var first = loader.Epoch(0).First();
+            var (latencyBefore, latencyAfter) = FoldCheck.Latency(model.Net, folded, first.Inputs, parsed.GetValue(repeats));
+            first.Dispose();
+            var report = new
+            {
+                checkpoint = parsed.GetValue(checkpoint), model = model.Name, policy = parsed.GetValue(policy), dataset = data.Name,
+                original = new { depth = model.Structure.Depth(), parameters = before.Parameters, macs = before.Macs, latency_ms = latencyBefore * 1000 },
+                folded = new { depth = Folder.Depth(stages), parameters = after.Parameters, macs = after.Macs, latency_ms = latencyAfter * 1000 },
+                batch_size = parsed.GetValue(batchSize),
+                merges = steps.Select(s => new { first = s.First, second = s.Second, macs_apart = s.MacsApart, macs_merged = s.MacsMerged, exact = s.Exact }).ToList(),
+                test = new
+                {
+                    samples = error.Samples, top1_original = error.Top1Original, top1_folded = error.Top1Folded, agreement = error.Agreement,
+                    max_abs_difference = error.MaxAbsDifference, max_relative_difference = error.MaxRelativeDifference,
+                },
+            };
+            if (parsed.GetValue(json)) { output.WriteLine(JsonOut.Serialize(report)); return CliApp.Ok; }
+            output.WriteLine($"fold: {model.Name}, policy {report.policy}, {steps.Count} merge(s); BatchNorms folded into their layers");
+            output.WriteLine($"{"",-10} {"depth",6} {"params",12} {"MACs",15} {"ms/batch",9}");
+            output.WriteLine($"{"original",-10} {report.original.depth,6} {report.original.parameters,12:N0} {report.original.macs,15:N0} {report.original.latency_ms,9:F2}");
+            output.WriteLine($"{"folded",-10} {report.folded.depth,6} {report.folded.parameters,12:N0} {report.folded.macs,15:N0} {report.folded.latency_ms,9:F2}");
+            foreach (var s in steps)
+                output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per output position{(s.Exact ? "" : ", not exact at the borders")}");
+            output.WriteLine($"{data.Name} test set ({error.Samples:N0} images): top-1 {error.Top1Original:F2} -> {error.Top1Folded:F2}, predictions agree {error.Agreement:F2}%, " +
+                $"max |output difference| {error.MaxAbsDifference:G3} ({error.MaxRelativeDifference:G3} of the largest output)");
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    static FoldPolicy? ParsePolicy(string name) => name switch
+    {
+        "exact" => FoldPolicy.Exact,
+        "macs" => FoldPolicy.Macs,
+        "depth" => FoldPolicy.Depth,
+        _ => null,
+    };
+}

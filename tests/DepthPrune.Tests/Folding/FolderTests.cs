@@ -1,0 +1,110 @@
+using DepthPrune.Folding;
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Tests.Folding;
+
+/// <summary>Folded networks against the original model's own forward pass.</summary>
+public class FolderTests
+{
+    static ZooModel Model(string name, double width = 0.25)
+    {
+        Seeding.Seed(7);
+        bool grey = name is "lenet5" or "mlp";
+        var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: grey ? 1 : 3, Width: grey ? 1 : width, InputSize: grey ? 28 : 32));
+        // Fresh BatchNorms are the identity; give them statistics so folding them is tested.
+        using var noGrad = no_grad();
+        foreach (var bn in model.Net.modules().OfType<BatchNorm2d>())
+        {
+            bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
+            bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
+            bn.weight!.copy_(rand_like(bn.weight) + 0.5);
+            bn.bias!.copy_(randn_like(bn.bias) * 0.1);
+        }
+        model.Net.eval();
+        return model;
+    }
+
+    static Tensor Input(ZooModel model) => randn(4, model.Options.InChannels, model.Options.InputSize, model.Options.InputSize);
+
+    static float RelativeError(Tensor actual, Tensor expected) => ((actual - expected).abs().max() / expected.abs().max()).item<float>();
+
+    static (Tensor Original, Tensor Folded) Outputs(ZooModel model, IReadOnlyList<FoldStage> stages)
+    {
+        using var noGrad = no_grad();
+        using var x = Input(model);
+        using var folded = new FoldedNet(stages);
+        return (model.Net.forward(x), folded.forward(x));
+    }
+
+    [Theory]
+    [InlineData("lenet5")]
+    [InlineData("mlp")]
+    [InlineData("resnet18-cifar")]
+    [InlineData("mobilenetv2-cifar")]
+    [InlineData("vgg16bn")]
+    public void Compiled_model_with_batchnorm_folded_computes_what_the_model_computes(string name)
+    {
+        using var model = Model(name);
+        var stages = Folder.Compile(model);
+        Assert.Equal(model.Structure.Depth(), Folder.Depth(stages));
+        var (original, folded) = Outputs(model, stages);
+        Assert.True(RelativeError(folded, original) < 1e-4f, $"relative error {RelativeError(folded, original)}");
+    }
+
+    [Fact]
+    public void Removed_activation_between_two_linears_merges_them_exactly_and_saves_their_macs()
+    {
+        using var model = Model("mlp");
+        model.Slots["relu2"].SetIdentity();
+        var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Exact);
+        var step = Assert.Single(steps);
+        Assert.Equal(("fc2", "fc3", true), (step.First, step.Second, step.Exact));
+        Assert.Equal(model.LinearDepth(), Folder.Depth(stages));
+        Assert.Equal(model.Structure.Depth() - 1, Folder.Depth(stages));
+        var (original, folded) = Outputs(model, stages);
+        Assert.True(RelativeError(folded, original) < 1e-4f);
+        using var net = new FoldedNet(stages);
+        long before = ModelCost.Count(model.Net, model.Options).Macs, after = ModelCost.Count(net, model.Options).Macs;
+        Assert.Equal(512L * 512, before - after);   // fc2 and fc3 (512x512 each) became one 512x512
+    }
+
+    [Fact]
+    public void Channel_mask_folds_into_the_layer_before_it()
+    {
+        using var model = Model("lenet5");
+        model.Slots["relu1"].SetChannelMask([1, 0, 1, 1, 0, 1]);
+        var stages = Folder.Compile(model);
+        Assert.DoesNotContain(stages, s => s is ModuleStage { Name: "relu1" });
+        var (original, folded) = Outputs(model, stages);
+        Assert.True(RelativeError(folded, original) < 1e-4f);
+    }
+
+    [Fact]
+    public void Padded_conv_chain_in_a_residual_block_folds_only_when_depth_is_asked_for()
+    {
+        using var model = Model("resnet18-cifar");
+        model.Slots["layer1.0.relu1"].SetIdentity();
+        Assert.Empty(Folder.Fold(Folder.Compile(model), FoldPolicy.Exact).Steps);
+        Assert.Empty(Folder.Fold(Folder.Compile(model), FoldPolicy.Macs).Steps);   // a 5x5 costs more than two 3x3s
+        var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Depth);
+        var step = Assert.Single(steps);
+        Assert.Equal(("layer1.0.conv1+layer1.0.bn1", "layer1.0.conv2+layer1.0.bn2", false), (step.First, step.Second, step.Exact));
+        Assert.True(step.MacsMerged > step.MacsApart);
+        Assert.Equal(model.Structure.Depth() - 1, Folder.Depth(stages));
+        var (original, folded) = Outputs(model, stages);
+        float error = RelativeError(folded, original);
+        Assert.True(error > 0 && float.IsFinite(error));
+    }
+
+    [Fact]
+    public void Attention_that_runs_its_own_layers_is_refused_by_name()
+    {
+        Seeding.Seed(1);
+        using var model = ModelZoo.Create("swin-t", new ModelOptions(Classes: 10, Width: 0.125, InputSize: 32));
+        var error = Assert.Throws<NotSupportedException>(() => Folder.Compile(model));
+        Assert.Contains("attn", error.Message);
+    }
+}
