@@ -49,6 +49,31 @@ public static class ChainMerge
         return new AffineLayer(name, merged, mergedBias, new ConvGeometry(kernel, stride, padding, 1), exact);
     }
 
+    /// <summary>A residual block whose main path is one conv: out = main(x) + shortcut(x), with
+    /// the shortcut the identity (null) or a conv, becomes one conv by adding the shortcut's
+    /// kernel into the main kernel where it reads the same input pixels (the centre tap for the
+    /// identity). Exact. Null when the geometry does not allow it (strides differ, or the
+    /// shortcut's window does not sit inside the main one).</summary>
+    public static AffineLayer? AddShortcut(AffineLayer main, AffineLayer? shortcut)
+    {
+        if (main.Conv is not { } m || shortcut is { Conv: null }) return null;
+        long inputs = main.Weight.shape[1] * m.Groups;
+        var s = shortcut?.Conv ?? new ConvGeometry([1, 1], [1, 1], [0, 0], 1);
+        if (shortcut is null && inputs != main.Outputs) return null;
+        if (!m.Stride.SequenceEqual(s.Stride)) return null;
+        long[] offset = [m.Padding[0] - s.Padding[0], m.Padding[1] - s.Padding[1]];
+        if (Enumerable.Range(0, 2).Any(d => offset[d] < 0 || offset[d] + s.Kernel[d] > m.Kernel[d])) return null;
+        using var noGrad = no_grad();
+        var weight = Dense(main.Weight, m.Groups);
+        using var shortcutWeight = shortcut is null
+            ? eye(inputs, device: weight.device).reshape(inputs, inputs, 1, 1)
+            : Dense(shortcut.Weight, s.Groups);
+        weight[.., .., TensorIndex.Slice(offset[0], offset[0] + s.Kernel[0]), TensorIndex.Slice(offset[1], offset[1] + s.Kernel[1])].add_(shortcutWeight);
+        var bias = shortcut is null ? main.Bias.clone() : main.Bias + shortcut.Bias;
+        string name = main.Name + "+" + (shortcut?.Name ?? "identity");
+        return new AffineLayer(name, weight, bias, m with { Groups = 1 }, main.Exact && (shortcut?.Exact ?? true));
+    }
+
     static (long[] Kernel, long[] Stride, long[] Padding) MergedGeometry(ConvGeometry a, ConvGeometry b) =>
         ([.. Enumerable.Range(0, 2).Select(d => a.Kernel[d] + (b.Kernel[d] - 1) * a.Stride[d])],
          [.. Enumerable.Range(0, 2).Select(d => a.Stride[d] * b.Stride[d])],
@@ -57,7 +82,7 @@ public static class ChainMerge
     /// <summary>A grouped conv weight [out, in/g, kh, kw] as the dense [out, in, kh, kw] it equals.</summary>
     static Tensor Dense(Tensor weight, long groups)
     {
-        if (groups == 1) return weight.alias();
+        if (groups == 1) return weight.clone();
         long outputs = weight.shape[0], perGroupIn = weight.shape[1], perGroupOut = outputs / groups;
         var dense = zeros([outputs, perGroupIn * groups, weight.shape[2], weight.shape[3]], device: weight.device);
         for (long g = 0; g < groups; g++)

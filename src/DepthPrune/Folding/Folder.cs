@@ -69,13 +69,9 @@ public static class Folder
     static List<FoldStage> Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy, List<FoldStep> steps)
     {
         var result = new List<FoldStage>();
-        foreach (var stage in stages)
+        foreach (var original in stages)
         {
-            if (stage is ResidualStage r)
-            {
-                result.Add(new ResidualStage(Fold(r.Main, policy, steps), Fold(r.Shortcut, policy, steps)));
-                continue;
-            }
+            var stage = original is ResidualStage r ? Collapse(r, policy, steps) : original;
             if (stage is AffineStage next && result.Count > 0 && result[^1] is AffineStage previous
                 && ChainMerge.CanMerge(previous.Layer, next.Layer))
             {
@@ -98,6 +94,24 @@ public static class Folder
             result.Add(stage);
         }
         return result;
+    }
+
+    /// <summary>Folds inside both branches; a block whose main path became one conv and whose
+    /// shortcut is the identity or one conv becomes one conv (exact, no more MACs than the two).</summary>
+    static FoldStage Collapse(ResidualStage r, FoldPolicy policy, List<FoldStep> steps)
+    {
+        var main = Fold(r.Main, policy, steps);
+        var shortcut = Fold(r.Shortcut, policy, steps);
+        if (main is [AffineStage m] && shortcut is [] or [AffineStage])
+        {
+            var side = shortcut is [AffineStage s] ? s.Layer : null;
+            if (ChainMerge.AddShortcut(m.Layer, side) is { } collapsed)
+            {
+                steps.Add(new FoldStep(m.Layer.Name, side?.Name ?? "identity", m.Layer.MacsPerOutput + (side?.MacsPerOutput ?? 0), collapsed.MacsPerOutput, collapsed.Exact));
+                return new AffineStage(collapsed);
+            }
+        }
+        return new ResidualStage(main, shortcut);
     }
 
     /// <summary>Critical path: the most affine layers on any input-to-output path.</summary>

@@ -73,6 +73,43 @@ public class ChainMergeTests
     }
 
     [Fact]
+    public void Identity_shortcut_goes_into_the_centre_tap()
+    {
+        manual_seed(4);
+        using var main = Conv(5, 5, 3, 1, 1);
+        using var block = ChainMerge.AddShortcut(main, null)!;
+        using var x = randn(2, 5, 8, 8);
+        using var expected = Apply(main, x) + x;
+        Assert.True(block.Exact);
+        Assert.True(MaxDifference(Apply(block, x), expected) < 1e-4f);
+    }
+
+    [Fact]
+    public void Strided_conv_shortcut_adds_where_it_reads_the_same_pixels()
+    {
+        manual_seed(5);
+        // A downsampling block whose main path folded into one 7x7/2 conv, with a 1x1/2 shortcut.
+        using var main = Conv(8, 4, 7, 2, 3);
+        using var shortcut = Conv(8, 4, 1, 2, 0);
+        using var block = ChainMerge.AddShortcut(main, shortcut)!;
+        using var x = randn(2, 4, 13, 13);
+        using var expected = Apply(main, x) + Apply(shortcut, x);
+        Assert.Equal([7L, 7L], block.Conv!.Kernel);
+        Assert.True(MaxDifference(Apply(block, x), expected) < 1e-3f);
+        // A shortcut window reaching outside the main kernel cannot be added.
+        using var wide = Conv(8, 4, 1, 2, 4);
+        Assert.Null(ChainMerge.AddShortcut(main, wide));
+    }
+
+    [Fact]
+    public void Shortcut_with_another_stride_is_refused()
+    {
+        using var main = Conv(4, 4, 3, 1, 1);
+        using var shortcut = Conv(4, 4, 1, 2, 0);
+        Assert.Null(ChainMerge.AddShortcut(main, shortcut));
+    }
+
+    [Fact]
     public void A_conv_and_a_linear_do_not_merge()
     {
         using var conv = Conv(4, 3, 3, 1, 1);

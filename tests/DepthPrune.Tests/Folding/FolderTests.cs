@@ -90,13 +90,26 @@ public class FolderTests
         Assert.Empty(Folder.Fold(Folder.Compile(model), FoldPolicy.Exact).Steps);
         Assert.Empty(Folder.Fold(Folder.Compile(model), FoldPolicy.Macs).Steps);   // a 5x5 costs more than two 3x3s
         var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Depth);
-        var step = Assert.Single(steps);
-        Assert.Equal(("layer1.0.conv1+layer1.0.bn1", "layer1.0.conv2+layer1.0.bn2", false), (step.First, step.Second, step.Exact));
-        Assert.True(step.MacsMerged > step.MacsApart);
+        Assert.Equal(2, steps.Count);
+        Assert.Equal(("layer1.0.conv1+layer1.0.bn1", "layer1.0.conv2+layer1.0.bn2", false), (steps[0].First, steps[0].Second, steps[0].Exact));
+        Assert.True(steps[0].MacsMerged > steps[0].MacsApart);
+        // Its main path is now one conv: the identity shortcut goes into it.
+        Assert.Equal("identity", steps[1].Second);
         Assert.Equal(model.Structure.Depth() - 1, Folder.Depth(stages));
         var (original, folded) = Outputs(model, stages);
         float error = RelativeError(folded, original);
         Assert.True(error > 0 && float.IsFinite(error));
+    }
+
+    [Fact]
+    public void Folding_every_chain_reaches_the_depth_the_structure_predicts()
+    {
+        using var model = Model("resnet18-cifar");
+        foreach (string slot in new[] { "layer1.0.relu1", "layer1.0.relu2", "layer1.1.relu1", "layer2.0.relu1", "layer3.1.relu2", "layer4.0.relu1", "layer4.0.relu2", "layer4.1.relu1" })
+            model.Slots[slot].SetIdentity();
+        var (stages, _) = Folder.Fold(Folder.Compile(model), FoldPolicy.Depth);
+        Assert.Equal(model.LinearDepth(), Folder.Depth(stages));
+        Assert.True(Folder.Depth(stages) < model.Structure.Depth());
     }
 
     [Fact]
