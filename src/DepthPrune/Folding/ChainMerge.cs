@@ -39,8 +39,12 @@ public static class ChainMerge
         using var w1 = Dense(first.Weight, a.Groups);
         using var w2 = Dense(second.Weight, b.Groups);
         // Composing correlations: M[o,i,u] = sum_h sum_v W2[o,h,v] W1[h,i,u - v*s1], which is the
-        // transposed conv of W2 (batch o, channels h) with kernel W1 and stride s1.
-        var merged = nn.functional.conv_transpose2d(w2, w1, strides: a.Stride);
+        // transposed conv of W2 (batch o, channels h) with kernel W1 and stride s1. In float64,
+        // which libtorch computes without oneDNN (see NativeSettings), and more precisely.
+        using var w1Wide = w1.to(ScalarType.Float64);
+        using var w2Wide = w2.to(ScalarType.Float64);
+        using var mergedWide = nn.functional.conv_transpose2d(w2Wide, w1Wide, strides: a.Stride);
+        var merged = mergedWide.to(first.Weight.dtype);
         // The first bias is a constant map: the second conv sums it over its whole kernel.
         using var kernelSums = w2.sum([2, 3]);
         var mergedBias = kernelSums.matmul(first.Bias).add_(second.Bias);
