@@ -15,7 +15,7 @@ namespace DepthPrune.Runtime;
 /// oneDNN's default AVX-512 kernels and 2 of 24 with AVX2 (a 1-channel 5x5 padded conv, LeNet-5's
 /// first layer, among them). Forward and weight gradients were right everywhere; with the AVX
 /// kernels all 24 are right (ConvOracleTests). The price is speed: ResNet-18 w0.125 training ran
-/// at about half the AVX2 speed (docs/RESULTS.md). oneDNN reads the variable when it starts, so
+/// at 0.6x the AVX2 speed (docs/RESULTS.md). oneDNN reads the variable when it starts, so
 /// it is set in the native environment as soon as this library loads, unless the user set it.</summary>
 static class NativeSettings
 {
