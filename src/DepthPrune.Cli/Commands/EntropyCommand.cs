@@ -12,27 +12,19 @@ public static class EntropyCommand
     public static Command Create(TextWriter output)
     {
         var command = new Command("entropy", "Entropy of every activation layer of a checkpoint, over a data set's training split");
-        Option<string> checkpoint = new("--checkpoint") { Description = "A checkpoint written by train or a method", Required = true };
-        Option<string> estimator = CommonOptions.Estimator();
-        Option<int> batchSize = new("--batch-size") { Description = "Probe batch size", DefaultValueFactory = _ => 256 };
-        batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch-size: must be positive"); });
+        Option<string> checkpoint = CommonOptions.Checkpoint(), estimator = CommonOptions.Estimator(), device = CommonOptions.Device();
+        Option<int> batchSize = CommonOptions.Positive("--batch-size", "Probe batch size", 256);
+        Option<bool> json = CommonOptions.Json();
         command.Options.Add(checkpoint);
         command.Options.Add(estimator);
         command.Options.Add(batchSize);
         var dataArgs = new DataArgs(command);
-        Option<bool> json = CommonOptions.Json();
-        Option<string> device = CommonOptions.Device();
         command.Options.Add(json);
         command.Options.Add(device);
         command.SetAction(parsed =>
         {
-            var compute = Compute.Parse(parsed.GetValue(device)!);
-            using var loaded = Checkpoint.Load(parsed.GetValue(checkpoint)!, compute);
-            var dataOptions = dataArgs.Read(parsed, seed: loaded.Meta.Data?.Seed ?? 0);
-            if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null) dataOptions = loaded.Meta.Data;
-            using var data = DataBundle.Load(dataOptions);
-            if (!data.SampleShape.SequenceEqual(new long[] { loaded.Model.Options.InChannels, loaded.Model.Options.InputSize, loaded.Model.Options.InputSize }))
-                throw new UsageException($"--dataset {data.Name}: images are [{string.Join(",", data.SampleShape)}], the checkpoint's model takes [{loaded.Model.Options.InChannels},{loaded.Model.Options.InputSize},{loaded.Model.Options.InputSize}]");
+            using var job = CheckpointOnData.Open(parsed, checkpoint, dataArgs, device);
+            var (loaded, data, compute) = (job.Loaded, job.Data, job.Compute);
             var kind = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value;
             var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), kind);
             var report = new

@@ -14,30 +14,20 @@ public static class FoldCommand
     public static Command Create(TextWriter output)
     {
         var command = new Command("fold", "Fold BatchNorms and linear chains (removed activations) into fewer real layers; measure depth, MACs, latency and output error");
-        Option<string> checkpoint = new("--checkpoint") { Description = "A checkpoint written by train or a method", Required = true };
+        Option<string> checkpoint = CommonOptions.Checkpoint(), device = CommonOptions.Device();
         Option<string> policy = new("--policy") { Description = "exact: merge when exact and no more MACs; macs: when no more MACs (border error measured); depth: every chain", DefaultValueFactory = _ => "exact" };
         policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs or depth"); });
-        Option<int> batchSize = new("--batch-size") { Description = "Batch size for the comparison and the latency measurement", DefaultValueFactory = _ => 256 };
-        batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--batch-size: must be positive"); });
-        Option<int> repeats = new("--latency-repeats") { Description = "Timed forward passes of each network (median)", DefaultValueFactory = _ => 20 };
-        repeats.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError("--latency-repeats: must be positive"); });
-        command.Options.Add(checkpoint);
-        command.Options.Add(policy);
-        command.Options.Add(batchSize);
-        command.Options.Add(repeats);
-        var dataArgs = new DataArgs(command);
+        Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
+        Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median)", 20);
         Option<bool> json = CommonOptions.Json();
-        Option<string> device = CommonOptions.Device();
+        foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats }) command.Options.Add(option);
+        var dataArgs = new DataArgs(command);
         command.Options.Add(json);
         command.Options.Add(device);
         command.SetAction(parsed =>
         {
-            var compute = Compute.Parse(parsed.GetValue(device)!);
-            using var loaded = Checkpoint.Load(parsed.GetValue(checkpoint)!, compute);
-            var model = loaded.Model;
-            var dataOptions = dataArgs.Read(parsed, seed: loaded.Meta.Data?.Seed ?? 0);
-            if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null) dataOptions = loaded.Meta.Data;
-            using var data = DataBundle.Load(dataOptions);
+            using var job = CheckpointOnData.Open(parsed, checkpoint, dataArgs, device);
+            var (model, data, compute) = (job.Loaded.Model, job.Data, job.Compute);
             var chosen = ParsePolicy(parsed.GetValue(policy)!)!.Value;
             List<FoldStage> compiled;
             try { compiled = Folder.Compile(model); }

@@ -82,6 +82,17 @@ public class CliJobTests
     }
 
     [Fact]
+    public void Fold_refuses_a_bad_policy_and_a_missing_checkpoint_by_name()
+    {
+        var (code, _, err) = Run("fold", "--checkpoint", "model.ckpt", "--policy", "shallow");
+        Assert.Equal(2, code);
+        Assert.Contains("--policy 'shallow'", err);
+        (code, _, err) = Run("fold", "--checkpoint", "/nonexistent/model.ckpt");
+        Assert.Equal(2, code);
+        Assert.Contains("/nonexistent/model.ckpt", err);
+    }
+
+    [Fact]
     public void Models_list_json_reports_the_reference_counts()
     {
         var (code, output, _) = Run("models", "list", "--json");

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using DepthPrune.Data;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>A checkpoint and the data set it is measured on: the one it was trained on unless
+/// --dataset is given, refused by name when its images do not fit the model.</summary>
+sealed class CheckpointOnData : IDisposable
+{
+    public required Compute Compute { get; init; }
+    public required Checkpoint.Loaded Loaded { get; init; }
+    public required DataBundle Data { get; init; }
+
+    public static CheckpointOnData Open(ParseResult parsed, Option<string> checkpoint, DataArgs dataArgs, Option<string> device)
+    {
+        var compute = Compute.Parse(parsed.GetValue(device)!);
+        var loaded = Checkpoint.Load(parsed.GetValue(checkpoint)!, compute);
+        try
+        {
+            var options = dataArgs.Read(parsed, seed: loaded.Meta.Data?.Seed ?? 0);
+            if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null) options = loaded.Meta.Data;
+            var data = DataBundle.Load(options);
+            var model = loaded.Model.Options;
+            if (!data.SampleShape.SequenceEqual(new long[] { model.InChannels, model.InputSize, model.InputSize }))
+            {
+                data.Dispose();
+                throw new UsageException($"--dataset {data.Name}: images are [{string.Join(",", data.SampleShape)}], the checkpoint's model takes [{model.InChannels},{model.InputSize},{model.InputSize}]");
+            }
+            return new CheckpointOnData { Compute = compute, Loaded = loaded, Data = data };
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        Data.Dispose();
+        Loaded.Dispose();
+    }
+}
