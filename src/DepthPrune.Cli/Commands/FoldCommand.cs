@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DepthPrune.Data;
+using DepthPrune.Export;
 using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
@@ -19,8 +20,9 @@ public static class FoldCommand
         policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs or depth"); });
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
         Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median)", 20);
+        Option<string?> onnx = new("--onnx") { Description = "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set" };
         Option<bool> json = CommonOptions.Json();
-        foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats, onnx }) command.Options.Add(option);
         var dataArgs = new DataArgs(command);
         command.Options.Add(json);
         command.Options.Add(device);
@@ -42,6 +44,13 @@ public static class FoldCommand
             var first = loader.Epoch(0).First();
             var (latencyBefore, latencyAfter) = FoldCheck.Latency(model.Net, folded, first.Inputs, parsed.GetValue(repeats));
             first.Dispose();
+            string? onnxPath = parsed.GetValue(onnx);
+            OutputComparison? onnxCheck = null;
+            if (onnxPath is not null)
+            {
+                OnnxExport.Write(OnnxExport.Build(stages, model.Options, model.Name), onnxPath);
+                onnxCheck = OnnxCheck.Compare(onnxPath, folded, loader);
+            }
             var report = new
             {
                 checkpoint = parsed.GetValue(checkpoint), model = model.Name, policy = parsed.GetValue(policy), dataset = data.Name,
@@ -51,8 +60,13 @@ public static class FoldCommand
                 merges = steps.Select(s => new { first = s.First, second = s.Second, macs_apart = s.MacsApart, macs_merged = s.MacsMerged, exact = s.Exact }).ToList(),
                 test = new
                 {
-                    samples = error.Samples, top1_original = error.Top1Original, top1_folded = error.Top1Folded, agreement = error.Agreement,
+                    samples = error.Samples, top1_original = error.Top1Reference, top1_folded = error.Top1Candidate, agreement = error.Agreement,
                     max_abs_difference = error.MaxAbsDifference, max_relative_difference = error.MaxRelativeDifference,
+                },
+                onnx = onnxCheck is null ? null : new
+                {
+                    path = onnxPath, bytes = new FileInfo(onnxPath!).Length, opset = OnnxExport.Opset, top1 = onnxCheck.Top1Candidate, agreement_with_folded = onnxCheck.Agreement,
+                    max_abs_difference = onnxCheck.MaxAbsDifference, max_relative_difference = onnxCheck.MaxRelativeDifference,
                 },
             };
             if (parsed.GetValue(json)) { output.WriteLine(JsonOut.Serialize(report)); return CliApp.Ok; }
@@ -62,8 +76,11 @@ public static class FoldCommand
             output.WriteLine($"{"folded",-10} {report.folded.depth,6} {report.folded.parameters,12:N0} {report.folded.macs,15:N0} {report.folded.latency_ms,9:F2}");
             foreach (var s in steps)
                 output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per output position{(s.Exact ? "" : ", not exact at the borders")}");
-            output.WriteLine($"{data.Name} test set ({error.Samples:N0} images): top-1 {error.Top1Original:F2} -> {error.Top1Folded:F2}, predictions agree {error.Agreement:F2}%, " +
+            output.WriteLine($"{data.Name} test set ({error.Samples:N0} images): top-1 {error.Top1Reference:F2} -> {error.Top1Candidate:F2}, predictions agree {error.Agreement:F2}%, " +
                 $"max |output difference| {error.MaxAbsDifference:G3} ({error.MaxRelativeDifference:G3} of the largest output)");
+            if (onnxCheck is not null)
+                output.WriteLine($"ONNX: {onnxPath} ({report.onnx!.bytes:N0} bytes, opset {OnnxExport.Opset}); in ONNX Runtime: top-1 {onnxCheck.Top1Candidate:F2}, " +
+                    $"predictions agree with the folded network on {onnxCheck.Agreement:F2}%, max |output difference| {onnxCheck.MaxAbsDifference:G3} ({onnxCheck.MaxRelativeDifference:G3} of the largest output)");
             return CliApp.Ok;
         });
         return command;

@@ -38,7 +38,7 @@ public class CliJobTests
         Assert.Equal(1, run.RootElement.GetProperty("iterations")[0].GetProperty("removed").GetInt32());
 
         // The removed ReLU sits between two linear layers: folding merges them, exactly.
-        (code, output, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--latency-repeats", "2", "--json");
+        (code, output, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--latency-repeats", "2", "--onnx", dir["folded.onnx"], "--json");
         Assert.True(code == 0, err);
         using var fold = JsonDocument.Parse(output);
         var root = fold.RootElement;
@@ -49,6 +49,11 @@ public class CliJobTests
         Assert.Equal(10000, root.GetProperty("test").GetProperty("samples").GetInt64());
         Assert.True(root.GetProperty("test").GetProperty("max_relative_difference").GetDouble() < 1e-4);
         Assert.Equal(root.GetProperty("test").GetProperty("top1_original").GetDouble(), root.GetProperty("test").GetProperty("top1_folded").GetDouble(), 1);
+        // The ONNX file runs in ONNX Runtime and computes what the folded network computes.
+        var onnx = root.GetProperty("onnx");
+        Assert.True(File.Exists(dir["folded.onnx"]));
+        Assert.True(onnx.GetProperty("max_relative_difference").GetDouble() < 1e-4);
+        Assert.Equal(root.GetProperty("test").GetProperty("top1_folded").GetDouble(), onnx.GetProperty("top1").GetDouble(), 1);
     }
 
     [FashionMnistFact]

@@ -1,0 +1,33 @@
+using DepthPrune.Data;
+using DepthPrune.Folding;
+using Microsoft.ML.OnnxRuntime;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using Tensor = TorchSharp.torch.Tensor;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Export;
+
+/// <summary>Runs an exported model in ONNX Runtime over a data set and compares its outputs with
+/// the network it was exported from (or the original model).</summary>
+public static class OnnxCheck
+{
+    public static OutputComparison Compare(string onnxPath, nn.Module<Tensor, Tensor> reference, BatchLoader loader)
+    {
+        using var session = new InferenceSession(onnxPath);
+        reference.eval();
+        using var noGrad = no_grad();
+        var tally = new OutputTally();
+        foreach (var batch in loader.Epoch(0))
+            using (batch)
+            using (NewDisposeScope())
+            {
+                using var inputs = batch.Inputs.cpu().contiguous();
+                var input = new DenseTensor(inputs.data<float>().ToArray(), inputs.shape.Select(d => (int)d).ToArray());
+                using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExport.Input, input)]);
+                var logits = results.First(r => r.Name == OnnxExport.Output).AsTensor<float>();
+                var onnx = tensor(logits.ToArray(), logits.Dimensions.ToArray().Select(d => (long)d).ToArray());
+                tally.Add(reference.forward(batch.Inputs).cpu(), onnx, batch.Targets.cpu());
+            }
+        return tally.Result();
+    }
+}

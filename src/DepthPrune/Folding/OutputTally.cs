@@ -1,0 +1,33 @@
+using static TorchSharp.torch;
+
+namespace DepthPrune.Folding;
+
+/// <summary>How far a candidate network's outputs are from a reference's over a data set: top-1
+/// of each, how often their predictions agree, and the largest output difference (absolute, and
+/// relative to the largest reference output of its batch).</summary>
+public sealed record OutputComparison(long Samples, double Top1Reference, double Top1Candidate, double Agreement, double MaxAbsDifference, double MaxRelativeDifference);
+
+/// <summary>Accumulates an <see cref="OutputComparison"/> batch by batch.</summary>
+public sealed class OutputTally
+{
+    long samples, rightReference, rightCandidate, agree;
+    double maxAbs, maxRelative;
+
+    public void Add(Tensor reference, Tensor candidate, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        double difference = (reference - candidate).abs().max().item<float>();
+        maxAbs = Math.Max(maxAbs, difference);
+        maxRelative = Math.Max(maxRelative, difference / Math.Max(reference.abs().max().item<float>(), 1e-12));
+        var predictedReference = reference.argmax(1);
+        var predictedCandidate = candidate.argmax(1);
+        rightReference += predictedReference.eq(targets).sum().item<long>();
+        rightCandidate += predictedCandidate.eq(targets).sum().item<long>();
+        agree += predictedReference.eq(predictedCandidate).sum().item<long>();
+        samples += targets.shape[0];
+    }
+
+    public OutputComparison Result() => samples == 0
+        ? throw new InvalidOperationException("output comparison: the data set has no images")
+        : new(samples, 100.0 * rightReference / samples, 100.0 * rightCandidate / samples, 100.0 * agree / samples, maxAbs, maxRelative);
+}

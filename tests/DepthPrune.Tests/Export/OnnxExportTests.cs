@@ -1,0 +1,84 @@
+using DepthPrune.Export;
+using DepthPrune.Folding;
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace DepthPrune.Tests.Export;
+
+/// <summary>Exported models run in ONNX Runtime against the TorchSharp networks they came from.</summary>
+public class OnnxExportTests
+{
+    static ZooModel Model(string name)
+    {
+        Seeding.Seed(11);
+        bool grey = name is "lenet5" or "mlp";
+        var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: grey ? 1 : 3, Width: grey ? 1 : 0.125, InputSize: grey ? 28 : 32));
+        using var noGrad = no_grad();
+        foreach (var bn in model.Net.modules().OfType<BatchNorm2d>())
+        {
+            bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
+            bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
+        }
+        model.Net.eval();
+        return model;
+    }
+
+    /// <summary>Max difference between ONNX Runtime's logits and the reference's, relative to the largest logit.</summary>
+    static float RelativeError(IReadOnlyList<FoldStage> stages, ZooModel model, nn.Module<Tensor, Tensor> reference)
+    {
+        using var dir = new TempDir();
+        string path = dir["model.onnx"];
+        OnnxExport.Write(OnnxExport.Build(stages, model.Options, model.Name), path);
+        using var x = randn(3, model.Options.InChannels, model.Options.InputSize, model.Options.InputSize);
+        using var session = new InferenceSession(path);
+        var input = new DenseTensor(x.data<float>().ToArray(), x.shape.Select(d => (int)d).ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExport.Input, input)]);
+        float[] onnx = results.Single().AsTensor<float>().ToArray();
+        using var noGrad = no_grad();
+        using var expected = reference.forward(x);
+        float[] torch = expected.data<float>().ToArray();
+        Assert.Equal(torch.Length, onnx.Length);
+        return torch.Zip(onnx, (a, b) => Math.Abs(a - b)).Max() / torch.Max(Math.Abs);
+    }
+
+    [Theory]
+    [InlineData("lenet5")]
+    [InlineData("mlp")]
+    [InlineData("resnet18-cifar")]
+    [InlineData("mobilenetv2-cifar")]
+    [InlineData("vgg16bn")]
+    public void Exported_model_computes_what_the_model_computes(string name)
+    {
+        using var model = Model(name);
+        float error = RelativeError(Folder.Compile(model), model, model.Net);
+        Assert.True(error < 1e-4f, $"relative error {error}");
+    }
+
+    [Fact]
+    public void Masks_dead_neurons_and_prelu_export_as_the_slots_compute_them()
+    {
+        using var model = Model("resnet18-cifar");
+        model.Slots["layer1.0.relu2"].SetChannelMask([1, 0, 1, 1, 0, 1, 1, 1]);   // after the add: stays a Mul
+        model.Slots["layer2.0.relu1"].SetAlive([.. Enumerable.Range(0, 16).Select(i => i % 3 == 0 ? 0f : 1f)]);
+        model.Slots["layer3.0.relu1"].SetPReLU(0.25f, Compute.Cpu.Device);
+        float error = RelativeError(Folder.Compile(model), model, model.Net);
+        Assert.True(error < 1e-4f, $"relative error {error}");
+    }
+
+    [Fact]
+    public void Folded_network_exports_with_its_merged_layers()
+    {
+        using var model = Model("resnet18-cifar");
+        foreach (string slot in new[] { "relu", "layer1.0.relu1", "layer1.0.relu2", "layer2.0.relu1" }) model.Slots[slot].SetIdentity();
+        var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Depth);
+        Assert.NotEmpty(steps);
+        using var folded = new FoldedNet(stages);
+        float error = RelativeError(stages, model, folded);
+        Assert.True(error < 1e-4f, $"relative error {error}");
+    }
+}
