@@ -3,7 +3,7 @@ using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
 using Microsoft.ML.OnnxRuntime;
-using TorchSharp.Modules;
+using DepthPrune.Tests.Folding;
 using static TorchSharp.torch;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Tensor = TorchSharp.torch.Tensor;
@@ -13,20 +13,7 @@ namespace DepthPrune.Tests.Export;
 /// <summary>Exported models run in ONNX Runtime against the TorchSharp networks they came from.</summary>
 public class OnnxExportTests
 {
-    static ZooModel Model(string name)
-    {
-        Seeding.Seed(11);
-        bool grey = name is "lenet5" or "mlp";
-        var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: grey ? 1 : 3, Width: grey ? 1 : 0.125, InputSize: grey ? 28 : 32));
-        using var noGrad = no_grad();
-        foreach (var bn in model.Net.modules().OfType<BatchNorm2d>())
-        {
-            bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
-            bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
-        }
-        model.Net.eval();
-        return model;
-    }
+    static ZooModel Model(string name) => FoldableModels.Create(name, 0.125, seed: 11);
 
     /// <summary>Max difference between ONNX Runtime's logits and the reference's, relative to the largest logit.</summary>
     static float RelativeError(IReadOnlyList<FoldStage> stages, ZooModel model, nn.Module<Tensor, Tensor> reference)
@@ -47,11 +34,7 @@ public class OnnxExportTests
     }
 
     [Theory]
-    [InlineData("lenet5")]
-    [InlineData("mlp")]
-    [InlineData("resnet18-cifar")]
-    [InlineData("mobilenetv2-cifar")]
-    [InlineData("vgg16bn")]
+    [MemberData(nameof(FoldableModels.Names), MemberType = typeof(FoldableModels))]
     public void Exported_model_computes_what_the_model_computes(string name)
     {
         using var model = Model(name);

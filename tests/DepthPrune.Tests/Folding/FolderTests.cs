@@ -1,7 +1,6 @@
 using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Tests.Folding;
@@ -9,23 +8,7 @@ namespace DepthPrune.Tests.Folding;
 /// <summary>Folded networks against the original model's own forward pass.</summary>
 public class FolderTests
 {
-    static ZooModel Model(string name, double width = 0.25)
-    {
-        Seeding.Seed(7);
-        bool grey = name is "lenet5" or "mlp";
-        var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: grey ? 1 : 3, Width: grey ? 1 : width, InputSize: grey ? 28 : 32));
-        // Fresh BatchNorms are the identity; give them statistics so folding them is tested.
-        using var noGrad = no_grad();
-        foreach (var bn in model.Net.modules().OfType<BatchNorm2d>())
-        {
-            bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
-            bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
-            bn.weight!.copy_(rand_like(bn.weight) + 0.5);
-            bn.bias!.copy_(randn_like(bn.bias) * 0.1);
-        }
-        model.Net.eval();
-        return model;
-    }
+    static ZooModel Model(string name) => FoldableModels.Create(name, 0.25, seed: 7);
 
     static Tensor Input(ZooModel model) => randn(4, model.Options.InChannels, model.Options.InputSize, model.Options.InputSize);
 
@@ -40,11 +23,7 @@ public class FolderTests
     }
 
     [Theory]
-    [InlineData("lenet5")]
-    [InlineData("mlp")]
-    [InlineData("resnet18-cifar")]
-    [InlineData("mobilenetv2-cifar")]
-    [InlineData("vgg16bn")]
+    [MemberData(nameof(FoldableModels.Names), MemberType = typeof(FoldableModels))]
     public void Compiled_model_with_batchnorm_folded_computes_what_the_model_computes(string name)
     {
         using var model = Model(name);

@@ -1,0 +1,30 @@
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Tests.Folding;
+
+/// <summary>Narrow zoo models whose structure runs as written, in eval mode, with BatchNorm
+/// statistics that are not the identity (so folding them is really tested).</summary>
+static class FoldableModels
+{
+    public static TheoryData<string> Names => new() { "lenet5", "mlp", "resnet18-cifar", "mobilenetv2-cifar", "vgg16bn" };
+
+    public static ZooModel Create(string name, double width, int seed)
+    {
+        Seeding.Seed(seed);
+        bool grey = name is "lenet5" or "mlp";
+        var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: grey ? 1 : 3, Width: grey ? 1 : width, InputSize: grey ? 28 : 32));
+        using var noGrad = no_grad();
+        foreach (var bn in model.Net.modules().OfType<BatchNorm2d>())
+        {
+            bn.running_mean!.copy_(randn_like(bn.running_mean) * 0.1);
+            bn.running_var!.copy_(rand_like(bn.running_var) + 0.5);
+            bn.weight!.copy_(rand_like(bn.weight) + 0.5);
+            bn.bias!.copy_(randn_like(bn.bias) * 0.1);
+        }
+        model.Net.eval();
+        return model;
+    }
+}
