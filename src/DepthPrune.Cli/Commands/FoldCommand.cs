@@ -48,7 +48,7 @@ public static class FoldCommand
             OutputComparison? onnxCheck = null;
             if (onnxPath is not null)
             {
-                OnnxExport.Write(OnnxExport.Build(stages, model.Options, model.Name), onnxPath);
+                OnnxExport.Write(OnnxExport.Build(stages, model.Options, model.Name, compute.Device), onnxPath);
                 onnxCheck = OnnxCheck.Compare(onnxPath, folded, loader);
             }
             var report = new

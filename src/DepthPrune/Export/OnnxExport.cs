@@ -18,14 +18,14 @@ public static class OnnxExport
     public const int Opset = 17;
     public const string Input = "input", Output = "logits";
 
-    public static ModelProto Build(IReadOnlyList<FoldStage> stages, ModelOptions options, string name)
+    public static ModelProto Build(IReadOnlyList<FoldStage> stages, ModelOptions options, string name, Device? device = null)
     {
         var graph = new OnnxGraph();
         graph.Graph.Name = name;
         graph.Graph.Input.Add(Value(Input, ["batch", options.InChannels, options.InputSize, options.InputSize]));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var sample = zeros(2, options.InChannels, options.InputSize, options.InputSize);
+        var sample = zeros(2, options.InChannels, options.InputSize, options.InputSize, device: device);
         var (last, result) = Emit(graph, stages, Input, sample);
         graph.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = Output, Input = { last }, Output = { Output } });
         graph.Graph.Output.Add(Value(Output, ["batch", result.shape[1]]));
