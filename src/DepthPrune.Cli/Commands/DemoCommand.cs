@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DepthPrune.Data;
+using DepthPrune.Folding;
 using DepthPrune.Methods;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
@@ -13,7 +14,7 @@ public static class DemoCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST, run EASIER and NEPENTHE on it, compare");
+        var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST, run EASIER and NEPENTHE on it, compare, fold EASIER's best and export it to ONNX");
         Option<string> outDir = new("--out") { Description = "Run directory", DefaultValueFactory = _ => "runs/demo" };
         Option<int> subset = new("--train-subset") { Description = "Training images used", DefaultValueFactory = _ => 10000 };
         Option<int> epochs = new("--epochs") { Description = "Dense training epochs", DefaultValueFactory = _ => 4 };
@@ -66,6 +67,18 @@ public static class DemoCommand
                 output.WriteLine($"{run.Method,-10} {best.Removed,4}/{best.Total,-4} {best.Top1,7:F2} {run.DenseTop1,7:F2} {best.Sparsity,9:P1} {run.Dense!.LinearDepth,3}->{best.LinearDepth,-3}  {run.BestCheckpoint ?? "(dense)"}");
             }
             output.WriteLine($"run records: {Path.Combine(dir, "easier", MethodRun.Record)}, {Path.Combine(dir, "nepenthe", MethodRun.Record)}");
+            if (runs[0].BestCheckpoint is { } easierBest)
+            {
+                // The shallower model for real: EASIER's best, folded and exported.
+                progress.Line($"folding {easierBest} (every linear chain) and exporting it to ONNX");
+                using var loaded = Checkpoint.Load(easierBest, Compute.Cpu);
+                var fold = FoldReport.Measure(loaded.Model, bundle, FoldPolicy.Depth, Compute.Cpu, 256, 10, Path.Combine(dir, "easier-folded.onnx"));
+                output.WriteLine();
+                output.WriteLine($"EASIER's best folded (./depthprune fold --policy depth): depth {fold.Original.Depth} -> {fold.Folded.Depth}, " +
+                    $"MACs {fold.Original.Macs:N0} -> {fold.Folded.Macs:N0}, {fold.Original.LatencySeconds * 1000:F1} -> {fold.Folded.LatencySeconds * 1000:F1} ms per 256 images, {fold.Merges.Count} merges");
+                output.WriteLine(FoldCommand.TestLine("fashion-mnist", fold));
+                output.WriteLine(FoldCommand.OnnxLine(fold));
+            }
             return CliApp.Ok;
         });
         return command;

@@ -30,61 +30,52 @@ public static class FoldCommand
         {
             using var job = CheckpointOnData.Open(parsed, checkpoint, dataArgs, device);
             var (model, data, compute) = (job.Loaded.Model, job.Data, job.Compute);
-            var chosen = ParsePolicy(parsed.GetValue(policy)!)!.Value;
-            List<FoldStage> compiled;
-            try { compiled = Folder.Compile(model); }
-            catch (NotSupportedException e) { throw new UsageException($"--checkpoint {parsed.GetValue(checkpoint)}: {e.Message}"); }
-            var (stages, steps) = Folder.Fold(compiled, chosen);
-            using var folded = new FoldedNet(stages);
-            model.Net.eval();
-            var before = ModelCost.Count(model.Net, model.Options, compute.Device);
-            var after = ModelCost.Count(folded, model.Options, compute.Device);
-            var loader = data.EvalLoader(data.Test, parsed.GetValue(batchSize), compute);
-            var error = FoldCheck.Compare(model.Net, folded, loader);
-            var first = loader.Epoch(0).First();
-            var (latencyBefore, latencyAfter) = FoldCheck.Latency(model.Net, folded, first.Inputs, parsed.GetValue(repeats));
-            first.Dispose();
-            string? onnxPath = parsed.GetValue(onnx);
-            OutputComparison? onnxCheck = null;
-            if (onnxPath is not null)
+            FoldReport r;
+            try
             {
-                OnnxExport.Write(OnnxExport.Build(stages, model.Options, model.Name, compute.Device), onnxPath);
-                onnxCheck = OnnxCheck.Compare(onnxPath, folded, loader);
+                r = FoldReport.Measure(model, data, ParsePolicy(parsed.GetValue(policy)!)!.Value, compute,
+                    parsed.GetValue(batchSize), parsed.GetValue(repeats), parsed.GetValue(onnx));
             }
+            catch (NotSupportedException e) { throw new UsageException($"--checkpoint {parsed.GetValue(checkpoint)}: {e.Message}"); }
             var report = new
             {
                 checkpoint = parsed.GetValue(checkpoint), model = model.Name, policy = parsed.GetValue(policy), dataset = data.Name,
-                original = new { depth = model.Structure.Depth(), parameters = before.Parameters, macs = before.Macs, latency_ms = latencyBefore * 1000 },
-                folded = new { depth = Folder.Depth(stages), parameters = after.Parameters, macs = after.Macs, latency_ms = latencyAfter * 1000 },
-                batch_size = parsed.GetValue(batchSize),
-                merges = steps.Select(s => new { first = s.First, second = s.Second, macs_apart = s.MacsApart, macs_merged = s.MacsMerged, exact = s.Exact }).ToList(),
+                original = Cost(r.Original), folded = Cost(r.Folded), batch_size = parsed.GetValue(batchSize),
+                merges = r.Merges.Select(s => new { first = s.First, second = s.Second, macs_apart = s.MacsApart, macs_merged = s.MacsMerged, exact = s.Exact }).ToList(),
                 test = new
                 {
-                    samples = error.Samples, top1_original = error.Top1Reference, top1_folded = error.Top1Candidate, agreement = error.Agreement,
-                    max_abs_difference = error.MaxAbsDifference, max_relative_difference = error.MaxRelativeDifference,
+                    samples = r.Test.Samples, top1_original = r.Test.Top1Reference, top1_folded = r.Test.Top1Candidate, agreement = r.Test.Agreement,
+                    max_abs_difference = r.Test.MaxAbsDifference, max_relative_difference = r.Test.MaxRelativeDifference,
                 },
-                onnx = onnxCheck is null ? null : new
+                onnx = r.Onnx is null ? null : new
                 {
-                    path = onnxPath, bytes = new FileInfo(onnxPath!).Length, opset = OnnxExport.Opset, top1 = onnxCheck.Top1Candidate, agreement_with_folded = onnxCheck.Agreement,
-                    max_abs_difference = onnxCheck.MaxAbsDifference, max_relative_difference = onnxCheck.MaxRelativeDifference,
+                    path = r.OnnxPath, bytes = r.OnnxBytes, opset = OnnxExport.Opset, top1 = r.Onnx.Top1Candidate, agreement_with_folded = r.Onnx.Agreement,
+                    max_abs_difference = r.Onnx.MaxAbsDifference, max_relative_difference = r.Onnx.MaxRelativeDifference,
                 },
             };
             if (parsed.GetValue(json)) { output.WriteLine(JsonOut.Serialize(report)); return CliApp.Ok; }
-            output.WriteLine($"fold: {model.Name}, policy {report.policy}, {steps.Count} merge(s); BatchNorms folded into their layers");
+            output.WriteLine($"fold: {model.Name}, policy {report.policy}, {r.Merges.Count} merge(s); BatchNorms folded into their layers");
             output.WriteLine($"{"",-10} {"depth",6} {"params",12} {"MACs",15} {"ms/batch",9}");
-            output.WriteLine($"{"original",-10} {report.original.depth,6} {report.original.parameters,12:N0} {report.original.macs,15:N0} {report.original.latency_ms,9:F2}");
-            output.WriteLine($"{"folded",-10} {report.folded.depth,6} {report.folded.parameters,12:N0} {report.folded.macs,15:N0} {report.folded.latency_ms,9:F2}");
-            foreach (var s in steps)
+            output.WriteLine($"{"original",-10} {r.Original.Depth,6} {r.Original.Parameters,12:N0} {r.Original.Macs,15:N0} {r.Original.LatencySeconds * 1000,9:F2}");
+            output.WriteLine($"{"folded",-10} {r.Folded.Depth,6} {r.Folded.Parameters,12:N0} {r.Folded.Macs,15:N0} {r.Folded.LatencySeconds * 1000,9:F2}");
+            foreach (var s in r.Merges)
                 output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per output position{(s.Exact ? "" : ", not exact at the borders")}");
-            output.WriteLine($"{data.Name} test set ({error.Samples:N0} images): top-1 {error.Top1Reference:F2} -> {error.Top1Candidate:F2}, predictions agree {error.Agreement:F2}%, " +
-                $"max |output difference| {error.MaxAbsDifference:G3} ({error.MaxRelativeDifference:G3} of the largest output)");
-            if (onnxCheck is not null)
-                output.WriteLine($"ONNX: {onnxPath} ({report.onnx!.bytes:N0} bytes, opset {OnnxExport.Opset}); in ONNX Runtime: top-1 {onnxCheck.Top1Candidate:F2}, " +
-                    $"predictions agree with the folded network on {onnxCheck.Agreement:F2}%, max |output difference| {onnxCheck.MaxAbsDifference:G3} ({onnxCheck.MaxRelativeDifference:G3} of the largest output)");
+            output.WriteLine(TestLine(data.Name, r));
+            if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
             return CliApp.Ok;
         });
         return command;
     }
+
+    static object Cost(NetworkCost c) => new { depth = c.Depth, parameters = c.Parameters, macs = c.Macs, latency_ms = c.LatencySeconds * 1000 };
+
+    public static string TestLine(string dataset, FoldReport r) =>
+        $"{dataset} test set ({r.Test.Samples:N0} images): top-1 {r.Test.Top1Reference:F2} -> {r.Test.Top1Candidate:F2}, predictions agree {r.Test.Agreement:F2}%, " +
+        $"max |output difference| {r.Test.MaxAbsDifference:G3} ({r.Test.MaxRelativeDifference:G3} of the largest output)";
+
+    public static string OnnxLine(FoldReport r) =>
+        $"ONNX: {r.OnnxPath} ({r.OnnxBytes:N0} bytes, opset {OnnxExport.Opset}); in ONNX Runtime: top-1 {r.Onnx!.Top1Candidate:F2}, " +
+        $"predictions agree with the folded network on {r.Onnx.Agreement:F2}%, max |output difference| {r.Onnx.MaxAbsDifference:G3} ({r.Onnx.MaxRelativeDifference:G3} of the largest output)";
 
     static FoldPolicy? ParsePolicy(string name) => name switch
     {
