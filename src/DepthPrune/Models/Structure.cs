@@ -104,8 +104,11 @@ public sealed class Structure(SeqNode root)
                 // Both branches linear: the block folds into one layer (shortcut in the centre tap).
                 return state.Open || !Walk(r).OfType<WeightNode>().Any() ? state : new PathState(state.Count + 1, true);
             case ResidualNode r:
-                var main = Path(r.Main, state, isLinear, fold);
-                var shortcut = Path(r.Shortcut, state, isLinear, fold);
+                // A branch's first layer cannot absorb an open chain before the block: the other
+                // branch still needs that chain's output, so it would only be duplicated.
+                var entry = state with { Open = false };
+                var main = Path(r.Main, entry, isLinear, fold);
+                var shortcut = Path(r.Shortcut, entry, isLinear, fold);
                 return new PathState(Math.Max(main.Count, shortcut.Count), false);
             default:
                 return state;

@@ -95,6 +95,10 @@ public class ModelZooTests
         using var resnet = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 10, Width: 0.125, InputSize: 32));
         resnet.Slots["layer1.0.relu1"].SetIdentity();
         Assert.Equal(17, resnet.LinearDepth());      // conv1 and conv2 of that block fold; shortcut joins in
+
+        using var stem = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 10, Width: 0.125, InputSize: 32));
+        stem.Slots["relu"].SetIdentity();
+        Assert.Equal(18, stem.LinearDepth());        // the stem conv cannot fold into layer1.0.conv1: the shortcut needs its output
     }
 
     [Fact]
