@@ -57,6 +57,7 @@ public static class OnnxExport
             {
                 AffineStage a => Affine(g, a.Layer, x, sample),
                 ModuleStage m => Module(g, m, x, sample),
+                BiasStage b => AddBias(g, b, x, sample),
                 ResidualStage r => Residual(g, r, x, sample),
                 _ => throw new NotSupportedException(stage.GetType().Name),
             };
@@ -68,6 +69,13 @@ public static class OnnxExport
         var (main, mainSample) = Emit(g, r.Main, x, sample);
         var (shortcut, shortcutSample) = Emit(g, r.Shortcut, x, sample);
         return (g.Node("Add", [main, shortcut]), mainSample + shortcutSample);
+    }
+
+    static (string, Tensor) AddBias(OnnxGraph g, BiasStage stage, string x, Tensor sample)
+    {
+        // [C, 1, 1] broadcasts against [N, C, H, W]; [C] against [N, C].
+        var bias = stage.Bias.reshape([stage.Bias.shape[0], .. Enumerable.Repeat(1L, (int)sample.dim() - 2)]);
+        return (g.Node("Add", [x, g.Constant(stage.Name + ".bias", bias)]), sample + bias);
     }
 
     static (string, Tensor) Affine(OnnxGraph g, AffineLayer layer, string x, Tensor sample)

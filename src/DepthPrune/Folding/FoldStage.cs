@@ -11,6 +11,10 @@ public sealed record AffineStage(AffineLayer Layer) : FoldStage;
 /// <summary>A non-linear activation or a weight-free op, run as the original model runs it.</summary>
 public sealed record ModuleStage(string Name, nn.Module<Tensor, Tensor> Module) : FoldStage;
 
+/// <summary>Adds a constant per channel: what a residual block with a constant main path (all its
+/// last layer's weights pruned) adds to its shortcut.</summary>
+public sealed record BiasStage(string Name, Tensor Bias) : FoldStage;
+
 /// <summary>out = Main(x) + Shortcut(x); an empty shortcut is the identity.</summary>
 public sealed record ResidualStage(IReadOnlyList<FoldStage> Main, IReadOnlyList<FoldStage> Shortcut) : FoldStage;
 

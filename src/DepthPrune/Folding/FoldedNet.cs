@@ -22,6 +22,7 @@ public sealed class FoldedNet : Module<Tensor, Tensor>
     {
         AffineStage a => a.Layer.ToModule(),
         ModuleStage m => new Borrowed(m.Name, m.Module),
+        BiasStage b => new AddBias(b.Name, b.Bias),
         ResidualStage r => new Residual(Build(r.Main), Build(r.Shortcut)),
         _ => throw new NotSupportedException(stage.GetType().Name),
     })).ToArray());
@@ -35,6 +36,21 @@ public sealed class FoldedNet : Module<Tensor, Tensor>
         readonly Func<Tensor, Tensor> run = module.call;
 
         public override Tensor forward(Tensor x) => run(x);
+    }
+
+    /// <summary>Adds a per-channel constant to [N, C, ...] inputs.</summary>
+    sealed class AddBias : Module<Tensor, Tensor>
+    {
+        readonly Parameter bias;
+
+        public AddBias(string name, Tensor bias) : base(name)
+        {
+            this.bias = new Parameter(bias.detach().clone(), requires_grad: false);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) =>
+            x.add(bias.reshape([bias.shape[0], .. Enumerable.Repeat(1L, (int)x.dim() - 2)]));
     }
 
     sealed class Residual : Module<Tensor, Tensor>

@@ -102,6 +102,20 @@ public static class Folder
     {
         var main = Fold(r.Main, policy, steps);
         var shortcut = Fold(r.Shortcut, policy, steps);
+        if (ConstantOutput(main) is { } constant && shortcut is [] or [AffineStage])
+        {
+            // The main path adds a constant whatever its input: the block is its shortcut plus it.
+            string name = main.OfType<AffineStage>().Last().Layer.Name;
+            long mainMacs = main.OfType<AffineStage>().Sum(a => a.Layer.MacsPerOutput);
+            if (shortcut is [AffineStage only])
+            {
+                var withBias = new AffineLayer(only.Layer.Name + "+" + name, only.Layer.Weight.clone(), only.Layer.Bias + constant, only.Layer.Conv, only.Layer.Exact);
+                steps.Add(new FoldStep(name, only.Layer.Name, mainMacs + only.Layer.MacsPerOutput, only.Layer.MacsPerOutput, true));
+                return new AffineStage(withBias);
+            }
+            steps.Add(new FoldStep(name, "identity", mainMacs, 0, true));
+            return new BiasStage(name, constant);
+        }
         if (main is [AffineStage m] && shortcut is [] or [AffineStage])
         {
             var side = shortcut is [AffineStage s] ? s.Layer : null;
@@ -112,6 +126,29 @@ public static class Folder
             }
         }
         return new ResidualStage(main, shortcut);
+    }
+
+    /// <summary>The per-channel constant a path outputs whatever its input, when it can be seen
+    /// exactly: a layer with no weights outputs its bias; a zero map stays zero through our
+    /// activations (all map 0 to 0), and a layer fed only zeros outputs its bias, padding or not.</summary>
+    static Tensor? ConstantOutput(IReadOnlyList<FoldStage> path)
+    {
+        Tensor? constant = null;
+        foreach (var stage in path)
+            constant = stage switch
+            {
+                AffineStage a when IsZero(a.Layer.Weight) => a.Layer.Bias,
+                AffineStage a when constant is not null && IsZero(constant) => a.Layer.Bias,
+                ModuleStage { Module: ActivationSlot } when constant is not null && IsZero(constant) => constant,
+                _ => null,
+            };
+        return constant;
+    }
+
+    static bool IsZero(Tensor values)
+    {
+        using var nonzero = values.count_nonzero();
+        return nonzero.item<long>() == 0;
     }
 
     /// <summary>Critical path: the most affine layers on any input-to-output path.</summary>

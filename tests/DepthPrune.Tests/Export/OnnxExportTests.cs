@@ -54,6 +54,17 @@ public class OnnxExportTests
     }
 
     [Fact]
+    public void Constant_main_path_exports_as_a_bias_add()
+    {
+        using var model = Model("resnet18-cifar");
+        using (no_grad()) ((TorchSharp.Modules.Conv2d)model.Module("layer2.1.conv2")).weight!.zero_();
+        var (stages, _) = Folder.Fold(Folder.Compile(model), FoldPolicy.Exact);
+        Assert.Single(stages.OfType<BiasStage>());
+        float error = RelativeError(stages, model, model.Net);
+        Assert.True(error < 1e-4f, $"relative error {error}");
+    }
+
+    [Fact]
     public void Folded_network_exports_with_its_merged_layers()
     {
         using var model = Model("resnet18-cifar");

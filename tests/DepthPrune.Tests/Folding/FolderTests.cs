@@ -1,6 +1,7 @@
 using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Tests.Folding;
@@ -92,6 +93,27 @@ public class FolderTests
         var (stages, _) = Folder.Fold(Folder.Compile(model), FoldPolicy.Depth);
         Assert.Equal(model.LinearDepth(), Folder.Depth(stages));
         Assert.True(Folder.Depth(stages) < model.Structure.Depth());
+    }
+
+    [Fact]
+    public void Block_whose_main_path_is_constant_becomes_its_shortcut_plus_a_bias()
+    {
+        using var model = Model("resnet18-cifar");
+        using (no_grad())
+        {
+            ((Conv2d)model.Module("layer2.1.conv2")).weight!.zero_();        // identity shortcut
+            ((Conv2d)model.Module("layer3.0.conv2")).weight!.zero_();        // 1x1 downsampling shortcut
+        }
+        // NEPENTHE's pattern: every neuron of layer4.1.relu1 always OFF, so conv2 sees only zeros.
+        model.Slots["layer4.1.relu1"].SetChannelMask(new float[model.Slots["layer4.1.relu1"].Channels]);
+        var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Exact);
+        Assert.Equal(3, steps.Count);
+        Assert.All(steps, s => Assert.True(s.Exact));
+        Assert.Equal(["identity", "layer3.0.downsample.0+layer3.0.downsample.1", "identity"], steps.Select(s => s.Second));
+        Assert.Equal(2, stages.OfType<BiasStage>().Count());
+        Assert.Equal(model.Structure.Depth() - 5, Folder.Depth(stages));   // two blocks lose both layers, one keeps only its 1x1 shortcut
+        var (original, folded) = Outputs(model, stages);
+        Assert.True(RelativeError(folded, original) < 1e-4f, $"relative error {RelativeError(folded, original)}");
     }
 
     [Fact]
