@@ -15,19 +15,15 @@ public static class OnnxCheck
     {
         using var session = new InferenceSession(onnxPath);
         reference.eval();
-        using var noGrad = no_grad();
-        var tally = new OutputTally();
-        foreach (var batch in loader.Epoch(0))
-            using (batch)
-            using (NewDisposeScope())
-            {
-                using var inputs = batch.Inputs.cpu().contiguous();
-                var input = new DenseTensor(inputs.data<float>().ToArray(), inputs.shape.Select(d => (int)d).ToArray());
-                using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExport.Input, input)]);
-                var logits = results.First(r => r.Name == OnnxExport.Output).AsTensor<float>();
-                var onnx = tensor(logits.ToArray(), logits.Dimensions.ToArray().Select(d => (long)d).ToArray());
-                tally.Add(reference.forward(batch.Inputs).cpu(), onnx, batch.Targets.cpu());
-            }
-        return tally.Result();
+        return OutputTally.Over(loader, reference.forward, x => Run(session, x));
+    }
+
+    static Tensor Run(InferenceSession session, Tensor x)
+    {
+        using var inputs = x.cpu().contiguous();
+        var input = new DenseTensor(inputs.data<float>().ToArray(), inputs.shape.Select(d => (int)d).ToArray());
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExport.Input, input)]);
+        var logits = results.First(r => r.Name == OnnxExport.Output).AsTensor<float>();
+        return tensor(logits.ToArray(), logits.Dimensions.ToArray().Select(d => (long)d).ToArray());
     }
 }

@@ -23,6 +23,11 @@ public static class ChainMerge
         return (first.MacsPerOutput * firstRuns + second.MacsPerOutput, second.Outputs * inputs * kernel[0] * kernel[1]);
     }
 
+    /// <summary>Whether the merged layer computes exactly what the pair computes: both exact, and
+    /// (for convs) no padding in the second.</summary>
+    public static bool IsExact(AffineLayer first, AffineLayer second) =>
+        first.Exact && second.Exact && (second.Conv is null || second.Conv.Padding.All(p => p == 0));
+
     public static AffineLayer Merge(AffineLayer first, AffineLayer second)
     {
         if (!CanMerge(first, second)) throw new ArgumentException($"{first.Name} -> {second.Name}: a conv and a linear layer do not merge");
@@ -33,7 +38,7 @@ public static class ChainMerge
             // W2 (W1 x + b1) + b2
             var weight = second.Weight.matmul(first.Weight);
             var bias = second.Weight.matmul(first.Bias).add_(second.Bias);
-            return new AffineLayer(name, weight, bias, null, first.Exact && second.Exact);
+            return new AffineLayer(name, weight, bias, null, IsExact(first, second));
         }
         var (a, b) = (first.Conv, second.Conv!);
         using var w1 = Dense(first.Weight, a.Groups);
@@ -49,8 +54,7 @@ public static class ChainMerge
         using var kernelSums = w2.sum([2, 3]);
         var mergedBias = kernelSums.matmul(first.Bias).add_(second.Bias);
         var (kernel, stride, padding) = MergedGeometry(a, b);
-        bool exact = first.Exact && second.Exact && b.Padding.All(p => p == 0);
-        return new AffineLayer(name, merged, mergedBias, new ConvGeometry(kernel, stride, padding, 1), exact);
+        return new AffineLayer(name, merged, mergedBias, new ConvGeometry(kernel, stride, padding, 1), IsExact(first, second));
     }
 
     /// <summary>A residual block whose main path is one conv: out = main(x) + shortcut(x), with

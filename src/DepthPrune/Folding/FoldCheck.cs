@@ -12,13 +12,7 @@ public static class FoldCheck
     {
         original.eval();
         folded.eval();
-        using var noGrad = no_grad();
-        var tally = new OutputTally();
-        foreach (var batch in loader.Epoch(0))
-            using (batch)
-            using (NewDisposeScope())
-                tally.Add(original.forward(batch.Inputs), folded.forward(batch.Inputs), batch.Targets);
-        return tally.Result();
+        return OutputTally.Over(loader, original.forward, folded.forward);
     }
 
     /// <summary>Median seconds per forward pass of each network on the same batch, timed alternately.</summary>

@@ -76,20 +76,19 @@ public static class Folder
                 && ChainMerge.CanMerge(previous.Layer, next.Layer))
             {
                 var (apart, merged) = ChainMerge.Macs(previous.Layer, next.Layer);
-                var candidate = ChainMerge.Merge(previous.Layer, next.Layer);
+                bool exact = ChainMerge.IsExact(previous.Layer, next.Layer);
                 bool take = policy switch
                 {
-                    FoldPolicy.Exact => candidate.Exact && merged <= apart,
+                    FoldPolicy.Exact => exact && merged <= apart,
                     FoldPolicy.Macs => merged <= apart,
                     _ => true,
                 };
                 if (take)
                 {
-                    steps.Add(new FoldStep(previous.Layer.Name, next.Layer.Name, apart, merged, candidate.Exact));
-                    result[^1] = new AffineStage(candidate);
+                    steps.Add(new FoldStep(previous.Layer.Name, next.Layer.Name, apart, merged, exact));
+                    result[^1] = new AffineStage(ChainMerge.Merge(previous.Layer, next.Layer));
                     continue;
                 }
-                candidate.Dispose();
             }
             result.Add(stage);
         }

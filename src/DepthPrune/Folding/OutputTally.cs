@@ -1,3 +1,4 @@
+using DepthPrune.Data;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Folding;
@@ -10,6 +11,18 @@ public sealed record OutputComparison(long Samples, double Top1Reference, double
 /// <summary>Accumulates an <see cref="OutputComparison"/> batch by batch.</summary>
 public sealed class OutputTally
 {
+    /// <summary>Both networks over every batch of the loader (eval mode, no gradients).</summary>
+    public static OutputComparison Over(BatchLoader loader, Func<Tensor, Tensor> reference, Func<Tensor, Tensor> candidate)
+    {
+        using var noGrad = no_grad();
+        var tally = new OutputTally();
+        foreach (var batch in loader.Epoch(0))
+            using (batch)
+            using (NewDisposeScope())
+                tally.Add(reference(batch.Inputs).cpu(), candidate(batch.Inputs).cpu(), batch.Targets.cpu());
+        return tally.Result();
+    }
+
     long samples, rightReference, rightCandidate, agree;
     double maxAbs, maxRelative;
 
