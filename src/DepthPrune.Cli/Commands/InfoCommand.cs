@@ -17,7 +17,12 @@ public static class InfoCommand
                 output.WriteLine(JsonOut.Serialize(new
                 {
                     version = info.Version, torchsharp = info.TorchSharp, libtorch = info.LibTorch, device = info.Device,
-                    threads = info.Threads, native_loaded = info.NativeLoaded, load_error = info.LoadError,
+                    threads = info.Threads, native_loaded = info.NativeLoaded, load_error = info.LoadError, cpu = info.Cpu,
+                    onednn_isa = new
+                    {
+                        isa = info.Isa.Isa, source = info.Isa.SourceName, detail = info.Isa.Detail,
+                        rejected = info.Isa.Rejected.Select(r => new { isa = r.Isa, reason = r.Reason }),
+                    },
                 }));
             else
             {
@@ -26,6 +31,9 @@ public static class InfoCommand
                 output.WriteLine($"libtorch     {info.LibTorch}");
                 output.WriteLine($"device       {info.Device}");
                 output.WriteLine($"threads      {info.Threads}");
+                output.WriteLine($"cpu          {info.Cpu}");
+                output.WriteLine($"oneDNN ISA   {info.Isa.Isa} ({info.Isa.SourceName}: {info.Isa.Detail})");
+                foreach (var r in info.Isa.Rejected) output.WriteLine($"  rejected   {r.Isa}: {r.Reason}");
                 output.WriteLine($"native       {(info.NativeLoaded ? "loaded" : "NOT loaded: " + info.LoadError)}");
             }
             return info.NativeLoaded ? CliApp.Ok : CliApp.Failure;

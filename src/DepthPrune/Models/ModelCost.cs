@@ -72,7 +72,7 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
         return (parameters, nonzero, macs, nonzeroMacs);
     }
 
-    static Action Hook<T>(T module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)
+    internal static Action Hook<T>(T module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor> hook)
         where T : nn.HookableModule<Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor>>
     {
         var handle = module.register_forward_hook(hook);

@@ -1,11 +1,13 @@
 using DepthPrune.Runtime;
+using DepthPrune.Runtime.Isa;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace DepthPrune.Tests.Training;
 
-/// <summary>float32 convolutions as the trainer runs them (oneDNN) against float64, which libtorch
-/// computes without oneDNN; that reference is itself checked against a plain loop.</summary>
+/// <summary>float32 convolutions as the trainer runs them (oneDNN, under the ISA limit this process
+/// chose) against float64, which libtorch computes without oneDNN; that reference is itself checked
+/// against a plain loop. Written apart from ConvErrors, the check the ISA chooser runs.</summary>
 public class ConvOracleTests
 {
     static readonly long[] One = [1, 1];
@@ -21,6 +23,21 @@ public class ConvOracleTests
     public void Forward_input_gradient_and_weight_gradient_match_float64(int batch, int inC, int outC, int size, int kernel, int stride, int padding, int groups)
     {
         Seeding.Seed(5);   // touches the library first, as every caller does
+        AssertConvMatchesFloat64(batch, inC, outC, size, kernel, stride, padding, groups);
+    }
+
+    [Fact]
+    public void Every_geometry_the_ISA_check_covers_matches_float64_here()
+    {
+        Seeding.Seed(7);
+        IReadOnlyList<ConvGeometry> all = ConvCheckChild.Geometries();
+        Assert.True(all.Count > 100, $"only {all.Count} geometries");
+        foreach (ConvGeometry g in all)
+            AssertConvMatchesFloat64(g.Batch, g.InChannels, g.OutChannels, g.Size, g.Kernel, g.Stride, g.Padding, g.Groups, g.ToString());
+    }
+
+    static void AssertConvMatchesFloat64(int batch, int inC, int outC, int size, int kernel, int stride, int padding, int groups, string label = "")
+    {
         using var scope = NewDisposeScope();
         var x = randn(batch, inC, size, size).requires_grad_(true);
         var w = (randn(outC, inC / groups, kernel, kernel) * 0.2).detach().requires_grad_(true);
@@ -32,9 +49,9 @@ public class ConvOracleTests
         var g = randn_like(y);
         (y * g).sum().backward();
         (y64 * g.to(ScalarType.Float64)).sum().backward();
-        AssertClose("forward", y, y64);
-        AssertClose("input gradient", x.grad!, x64.grad!);
-        AssertClose("weight gradient", w.grad!, w64.grad!);
+        AssertClose(label + " forward", y, y64);
+        AssertClose(label + " input gradient", x.grad!, x64.grad!);
+        AssertClose(label + " weight gradient", w.grad!, w64.grad!);
     }
 
     static void AssertClose(string what, Tensor actual, Tensor expected)

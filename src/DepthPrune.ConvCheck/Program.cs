@@ -1,0 +1,1 @@
+return DepthPrune.Runtime.Isa.ConvCheckChild.Run(Console.Out);

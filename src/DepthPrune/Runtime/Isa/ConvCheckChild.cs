@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DepthPrune.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Runtime.Isa;
+
+/// <summary>The body of the check process: under the ONEDNN_MAX_CPU_ISA its parent set, compares every
+/// geometry of <see cref="ConvCheckSet"/> with float64 and prints one JSON object (a <see cref="ConvCheckReport"/>).</summary>
+public static class ConvCheckChild
+{
+    /// <summary>Names ISAs whose check reports a wrong input gradient: how tests prove that the
+    /// chooser rejects a failing ISA without needing a CPU whose kernels are really wrong.</summary>
+    public const string FaultVariable = "DEPTHPRUNE_CONV_CHECK_FAULT";
+
+    public static int Run(TextWriter output)
+    {
+        var clock = Stopwatch.StartNew();
+        string isa = Environment.GetEnvironmentVariable(IsaSelection.Variable) ?? "ALL";
+        var geometries = Geometries();
+        var failures = new List<ConvCheckFailure>();
+        double worst = 0;
+        bool injected = (Environment.GetEnvironmentVariable(FaultVariable) ?? "").Split(',').Contains(isa);
+        for (int i = 0; i < geometries.Count; i++)
+        {
+            ConvErrors errors = ConvErrors.Measure(geometries[i], seed: 1000 + i);
+            if (injected && i == 0) errors = errors with { InputGradient = 0.5 };
+            worst = double.IsNaN(errors.Worst) ? double.NaN : Math.Max(worst, errors.Worst);
+            if (!errors.Agrees) failures.Add(new ConvCheckFailure(geometries[i].ToString(), errors.Forward, errors.InputGradient, errors.WeightGradient));
+        }
+        var report = new ConvCheckReport(isa, geometries.Count, worst, clock.Elapsed.TotalSeconds, failures);
+        output.WriteLine(JsonSerializer.Serialize(report, ConvCheckReport.Json));
+        return 0;
+    }
+
+    /// <summary>The fixed geometries, then each distinct conv of the listed models at each batch size.</summary>
+    public static IReadOnlyList<ConvGeometry> Geometries()
+    {
+        var found = new List<ConvGeometry>(ConvCheckSet.Fixed);
+        foreach (var (model, width, inChannels, size) in ConvCheckSet.Models)
+            foreach (ConvGeometry layer in Trace(model, new ModelOptions(Classes: 10, InChannels: inChannels, InputSize: size, Width: width)))
+                foreach (int batch in ConvCheckSet.Batches)
+                    found.Add(layer with { Batch = batch });
+        return found.Distinct().ToList();
+    }
+
+    /// <summary>Every conv layer's geometry, read from one forward pass with hooks.</summary>
+    public static IEnumerable<ConvGeometry> Trace(string model, ModelOptions options)
+    {
+        using var scope = NewDisposeScope();
+        ZooModel zoo = ModelZoo.Create(model, options);
+        var layers = new List<ConvGeometry>();
+        var removers = new List<Action>();
+        foreach (var (_, module) in zoo.Net.named_modules())
+            if (module is Conv2d conv)
+                removers.Add(ModelCost.Hook(conv, (m, input, y) =>
+                {
+                    layers.Add(new ConvGeometry(1, (int)input.shape[1], (int)y.shape[1], (int)input.shape[2],
+                        (int)conv.weight!.shape[2], (int)conv.stride[0], (int)conv.padding![0], (int)conv.groups));
+                    return y;
+                }));
+        zoo.Net.eval();
+        using (no_grad())
+            zoo.Net.forward(zeros(2, options.InChannels, options.InputSize, options.InputSize));
+        foreach (var remove in removers) remove();
+        zoo.Net.Dispose();
+        return layers.Distinct();
+    }
+}
+
+public sealed record ConvCheckFailure(string Geometry, double Forward, double InputGradient, double WeightGradient);
+
+/// <summary>What one check process found under one ISA.</summary>
+public sealed record ConvCheckReport(string Isa, int Checked, double Worst, double Seconds, IReadOnlyList<ConvCheckFailure> Failures)
+{
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public bool Passed => Failures.Count == 0 && Checked > 0 && !double.IsNaN(Worst);
+}
