@@ -6,7 +6,7 @@ using SkiaSharp;
 
 namespace DepthPrune.Bench;
 
-/// <summary>Images per second delivered by the loader (train transforms, batch 128, prefetch on),
+/// <summary>Images per second delivered by the loader (train transforms, batch 128, built in the training thread),
 /// for Fashion-MNIST and for a folder of generated JPEGs, against LeNet-5's training throughput.</summary>
 static class LoaderBench
 {
@@ -31,9 +31,9 @@ static class LoaderBench
         Console.WriteLine();
         Console.WriteLine("| what | images/s | ratio to LeNet-5 training |");
         Console.WriteLine("|---|---:|---:|");
-        Console.WriteLine($"| Fashion-MNIST loader (flip + normalise, batch 128, prefetch) | {fashionLoader:N0} | {fashionLoader / lenetTrain:F1}x |");
+        Console.WriteLine($"| Fashion-MNIST loader (flip + normalise, batch 128) | {fashionLoader:N0} | {fashionLoader / lenetTrain:F1}x |");
         Console.WriteLine($"| JPEG folder, 32x32, decode into memory (SkiaSharp, parallel) | {decode:N0} | {decode / lenetTrain:F1}x |");
-        Console.WriteLine($"| JPEG folder loader (crop + flip + normalise, batch 128, prefetch) | {jpegLoader:N0} | {jpegLoader / lenetTrain:F1}x |");
+        Console.WriteLine($"| JPEG folder loader (crop + flip + normalise, batch 128) | {jpegLoader:N0} | {jpegLoader / lenetTrain:F1}x |");
         Console.WriteLine($"| LeNet-5 training on Fashion-MNIST (forward + backward + SGD step, loader included) | {lenetTrain:N0} | 1.0x |");
         Console.WriteLine();
         jpeg.Dispose();

@@ -108,7 +108,19 @@ class Vgg16Bn(nn.Module):
         return self.classifier(F.adaptive_avg_pool2d(self.features(x), 7).flatten(1))
 
 
-MODELS = {"resnet18-cifar": ResNet18Cifar, "mobilenetv2-cifar": MobileNetV2Cifar, "vgg16bn": Vgg16Bn}
+class Mlp(nn.Module):
+    def __init__(self, width, classes=10, in_c=3, size=32):
+        super().__init__()
+        hidden = scale(512, width)
+        self.fc1, self.fc2 = nn.Linear(in_c * size * size, hidden), nn.Linear(hidden, hidden)
+        self.fc3, self.fc4 = nn.Linear(hidden, hidden), nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x.flatten(1)))
+        return self.fc4(F.relu(self.fc3(F.relu(self.fc2(x)))))
+
+
+MODELS = {"resnet18-cifar": ResNet18Cifar, "mobilenetv2-cifar": MobileNetV2Cifar, "vgg16bn": Vgg16Bn, "mlp": Mlp}
 
 
 def load(directory, name):

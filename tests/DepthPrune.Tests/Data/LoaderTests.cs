@@ -43,10 +43,23 @@ public class LoaderTests
     }
 
     [Fact]
+    public void Prefetched_batches_equal_those_built_in_the_consumers_thread()
+    {
+        using var set = Numbered(50);
+        var pipeline = new Pipeline([new RandomFlip(horizontal: true)]);
+        var inline = new BatchLoader(set, 8, pipeline, shuffle: true, seed: 3, Compute.Cpu);
+        var ahead = new BatchLoader(set, 8, pipeline, shuffle: true, seed: 3, Compute.Cpu, prefetch: 2);
+        var a = inline.Epoch(1).Select(b => { using (b) return b.Inputs.clone(); }).ToList();
+        var b = ahead.Epoch(1).Select(b => { using (b) return b.Inputs.clone(); }).ToList();
+        Assert.Equal(7, a.Count);
+        for (int i = 0; i < a.Count; i++) Assert.True(a[i].equal(b[i]).all().item<bool>());
+    }
+
+    [Fact]
     public void Stopping_early_releases_the_prefetcher()
     {
         using var set = Numbered(100);
-        var loader = new BatchLoader(set, 4, new Pipeline([]), shuffle: false, seed: 0, Compute.Cpu);
+        var loader = new BatchLoader(set, 4, new Pipeline([]), shuffle: false, seed: 0, Compute.Cpu, prefetch: 2);
         foreach (var batch in loader.Epoch(0)) { batch.Dispose(); break; }
         Assert.Equal(100, Labels(loader.Epoch(0)).Length);
     }
