@@ -17,7 +17,8 @@ public sealed class IsaCache(string directory)
     {
         if (Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } own) return own;
         if (Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg) return Path.Combine(xdg, "depthprune");
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "depthprune");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return string.IsNullOrEmpty(home) ? Path.Combine(Path.GetTempPath(), "depthprune-cache") : Path.Combine(home, ".cache", "depthprune");
     }
 
     /// <summary>What a verdict depends on: the CPU and its flags, the libtorch build (TorchSharp's
