@@ -20,7 +20,9 @@ sealed class CheckpointOnData : IDisposable
         try
         {
             var options = dataArgs.Read(parsed, seed: loaded.Meta.Data?.Seed ?? 0);
-            if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null) options = loaded.Meta.Data;
+            // The checkpoint's own data set unless --dataset names another; --data still says where it lies.
+            if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null)
+                options = loaded.Meta.Data with { Directory = dataArgs.Directory(parsed) ?? loaded.Meta.Data.Directory };
             var data = DataBundle.Load(options);
             var model = loaded.Model.Options;
             if (!data.SampleShape.SequenceEqual(new long[] { model.InChannels, model.InputSize, model.InputSize }))

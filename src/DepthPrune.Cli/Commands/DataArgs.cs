@@ -11,10 +11,10 @@ public sealed class DataArgs
         Description = "Data set: " + string.Join(", ", DatasetPresets.All.Select(p => p.Name)),
         DefaultValueFactory = _ => "fashion-mnist",
     };
-    readonly Option<string?> data = new("--data") { Description = "Directory of the data set (default: the preset's own location, if it has one)" };
-    readonly Option<int?> trainSubset = new("--train-subset") { Description = "Use only N training images (seeded choice)" };
-    readonly Option<double> valSplit = new("--val-split") { Description = "Fraction of train held out for validation", DefaultValueFactory = _ => 0.0 };
-    readonly Option<int?> imageSize = new("--image-size") { Description = "Crop size for image-folder sets (default 224 for transfer sets, native size otherwise)" };
+    readonly Option<string?> data = PathOptions.InputFolder("--data", "Directory of the data set (default: the preset's own location, if it has one)");
+    readonly Option<int?> trainSubset = NumberOptions.Optional<int>("--train-subset", "Use only N training images (seeded choice)", v => v > 0, "must be a positive count");
+    readonly Option<double> valSplit = NumberOptions.WithDefault("--val-split", "Fraction of train held out for validation", 0.0, v => v is >= 0 and < 1, "must lie in [0,1)");
+    readonly Option<int?> imageSize = NumberOptions.Optional<int>("--image-size", "Crop size for image-folder sets (default 224 for transfer sets, native size otherwise)", v => v > 0, "must be positive");
     readonly Option<string?> testDomain = new("--test-domain") { Description = "PACS/VLCS: the domain held out as test set" };
 
     public Option<string> DatasetOption => dataset;
@@ -27,11 +27,10 @@ public sealed class DataArgs
             if (DatasetPresets.All.All(p => p.Name != name))
                 r.AddError($"--dataset '{name}': unknown; expected one of {string.Join(", ", DatasetPresets.All.Select(p => p.Name))}");
         });
-        trainSubset.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--train-subset: must be a positive count"); });
-        valSplit.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or >= 1) r.AddError("--val-split: must lie in [0,1)"); });
-        imageSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--image-size: must be positive"); });
         foreach (Option option in new Option[] { dataset, data, trainSubset, valSplit, imageSize, testDomain }) command.Options.Add(option);
     }
+
+    public string? Directory(ParseResult parsed) => parsed.GetValue(data);
 
     public DataOptions Read(ParseResult parsed, int seed) => new(
         parsed.GetValue(dataset)!, parsed.GetValue(data), parsed.GetValue(trainSubset), parsed.GetValue(valSplit),

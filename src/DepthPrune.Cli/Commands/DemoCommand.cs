@@ -16,12 +16,12 @@ public static class DemoCommand
     {
         var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST, run EASIER and NEPENTHE on it, compare, fold EASIER's best and export it to ONNX");
         Option<string> outDir = new("--out") { Description = "Run directory", DefaultValueFactory = _ => "runs/demo" };
-        Option<int> subset = new("--train-subset") { Description = "Training images used", DefaultValueFactory = _ => 10000 };
-        Option<int> epochs = new("--epochs") { Description = "Dense training epochs", DefaultValueFactory = _ => 4 };
-        Option<int> iterations = new("--max-iterations") { Description = "Iterations per method at most", DefaultValueFactory = _ => 8 };
-        Option<double> tolerance = new("--tolerance") { Description = "Top-1 points allowed below dense", DefaultValueFactory = _ => 1.0 };
-        Option<int> seed = new("--seed") { Description = "Seed", DefaultValueFactory = _ => 0 };
-        Option<string?> data = new("--data") { Description = "Fashion-MNIST folder (default: the Debian package's)" };
+        Option<int> subset = NumberOptions.WithDefault("--train-subset", "Training images used", 10000, v => v > 0, "must be positive");
+        Option<int> epochs = NumberOptions.WithDefault("--epochs", "Dense training epochs", 4, v => v > 0, "must be positive");
+        Option<int> iterations = NumberOptions.WithDefault("--max-iterations", "Iterations per method at most", 8, v => v > 0, "must be positive");
+        Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Top-1 points allowed below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
+        Option<int> seed = NumberOptions.WithDefault("--seed", "Seed", 0, v => v >= 0, "must be >= 0");
+        Option<string?> data = PathOptions.InputFolder("--data", "Fashion-MNIST folder (default: the Debian package's)");
         foreach (Option o in new Option[] { outDir, subset, epochs, iterations, tolerance, seed, data }) command.Options.Add(o);
         command.SetAction(parsed =>
         {

@@ -20,7 +20,7 @@ public static class FoldCommand
         policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs or depth"); });
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
         Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median)", 20);
-        Option<string?> onnx = new("--onnx") { Description = "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set" };
+        Option<string> onnx = PathOptions.OutputFile("--onnx", "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set", required: false, ".onnx");
         Option<bool> json = CommonOptions.Json();
         foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats, onnx }) command.Options.Add(option);
         var dataArgs = new DataArgs(command);

@@ -28,20 +28,14 @@ public static class MethodCommand
         var dataArgs = new DataArgs(command);
         var trainArgs = new TrainArgs(command, "--pretrain-epochs", "Epochs to train the dense model first (default: preset; ignored with --checkpoint)");
         var runArgs = new RunArgs(command, outputRequired: true);
-        Option<string?> checkpoint = new("--checkpoint") { Description = "Start from this trained checkpoint instead of pretraining" };
-        Option<int> finetuneEpochs = new("--finetune-epochs") { Description = "Fine-tuning epochs after each iteration", DefaultValueFactory = _ => 1 };
-        Option<double?> finetuneLr = new("--finetune-lr") { Description = "Fine-tuning learning rate (default: 0.1 x the training rate)" };
-        Option<double> tolerance = new("--tolerance") { Description = "Stop when top-1 falls more than this many points below dense", DefaultValueFactory = _ => 1.0 };
-        Option<int> maxIterations = new("--max-iterations") { Description = "Stop after N iterations (0: no limit)", DefaultValueFactory = _ => 0 };
-        Option<double> pruneRatio = new("--prune-ratio") { Description = "zeta: fraction of remaining weights pruned per iteration (egp, nepenthe, imp)", DefaultValueFactory = _ => 0.5 };
+        Option<string> checkpoint = PathOptions.InputFile("--checkpoint", "Start from this trained checkpoint instead of pretraining", required: false);
+        Option<int> finetuneEpochs = NumberOptions.WithDefault("--finetune-epochs", "Fine-tuning epochs after each iteration", 1, v => v >= 0, "must be >= 0");
+        Option<double?> finetuneLr = NumberOptions.Optional<double>("--finetune-lr", "Fine-tuning learning rate (default: 0.1 x the training rate)", v => v > 0, "must be positive");
+        Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Stop when top-1 falls more than this many points below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
+        Option<int> maxIterations = NumberOptions.WithDefault("--max-iterations", "Stop after N iterations (0: no limit)", 0, v => v >= 0, "must be >= 0");
+        Option<double> pruneRatio = NumberOptions.WithDefault("--prune-ratio", "zeta: fraction of remaining weights pruned per iteration (egp, nepenthe, imp)", 0.5, v => v is > 0 and < 1, "must lie in (0,1)");
         Option<string> estimator = CommonOptions.Estimator();
-        Option<double> foldLambda = new("--fold-lambda") { Description = "layerfold: weight of the slope regulariser", DefaultValueFactory = _ => 1e-2 };
-        finetuneEpochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--finetune-epochs: must be >= 0"); });
-        finetuneLr.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--finetune-lr: must be positive"); });
-        tolerance.Validators.Add(r => { if (r.GetValueOrDefault<double>() < 0) r.AddError("--tolerance: must be >= 0 (top-1 points)"); });
-        maxIterations.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--max-iterations: must be >= 0"); });
-        pruneRatio.Validators.Add(r => { if (r.GetValueOrDefault<double>() is <= 0 or >= 1) r.AddError("--prune-ratio: must lie in (0,1)"); });
-        foldLambda.Validators.Add(r => { if (r.GetValueOrDefault<double>() < 0) r.AddError("--fold-lambda: must be >= 0"); });
+        Option<double> foldLambda = NumberOptions.WithDefault("--fold-lambda", "layerfold: weight of the slope regulariser", 1e-2, v => v >= 0, "must be >= 0");
         foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, maxIterations, pruneRatio, estimator, foldLambda })
             command.Options.Add(o);
 

@@ -7,10 +7,10 @@ namespace DepthPrune.Cli.Commands;
 public sealed class ModelArgs
 {
     readonly Option<string> model;
-    readonly Option<double> width = new("--width") { Description = "Width multiplier for channel counts (narrow CPU variants)", DefaultValueFactory = _ => 1.0 };
-    readonly Option<int?> classes = new("--classes") { Description = "Number of classes (default: the model's reference, or the data set's)" };
-    readonly Option<int?> inChannels = new("--in-channels") { Description = "Input channels (default: the model's reference, or the data set's)" };
-    readonly Option<int?> inputSize = new("--input-size") { Description = "Square input side used for counting (default: the reference, or the data set's)" };
+    readonly Option<double> width = NumberOptions.WithDefault("--width", "Width multiplier for channel counts (narrow CPU variants)", 1.0, v => v is > 0 and <= 4, "must lie in (0,4]");
+    readonly Option<int?> classes = NumberOptions.Optional<int>("--classes", "Number of classes (default: the model's reference, or the data set's)", v => v >= 2, "need at least 2");
+    readonly Option<int?> inChannels = NumberOptions.Optional<int>("--in-channels", "Input channels (default: the model's reference, or the data set's)", v => v >= 1, "must be positive");
+    readonly Option<int?> inputSize = NumberOptions.Optional<int>("--input-size", "Square input side used for counting (default: the reference, or the data set's)", v => v >= 8, "must be at least 8");
 
     public ModelArgs(Command command, string defaultModel)
     {
@@ -25,10 +25,6 @@ public sealed class ModelArgs
             if (ModelZoo.All.All(e => e.Name != name))
                 r.AddError($"--model '{name}': unknown; expected one of {string.Join(", ", ModelZoo.All.Select(e => e.Name))}");
         });
-        width.Validators.Add(r => { if (r.GetValueOrDefault<double>() is <= 0 or > 4) r.AddError("--width: must lie in (0,4]"); });
-        classes.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 2) r.AddError("--classes: need at least 2"); });
-        inChannels.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--in-channels: must be positive"); });
-        inputSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 8) r.AddError("--input-size: must be at least 8"); });
         foreach (Option option in new Option[] { model, width, classes, inChannels, inputSize }) command.Options.Add(option);
     }
 

@@ -6,7 +6,7 @@ namespace DepthPrune.Cli.Commands;
 /// <summary>Flags of every command that runs a job: seed, device, output folder, resume, output form.</summary>
 public sealed class RunArgs
 {
-    readonly Option<int> seed = new("--seed") { Description = "Seed for weights, data order and augmentation", DefaultValueFactory = _ => 0 };
+    readonly Option<int> seed = NumberOptions.WithDefault("--seed", "Seed for weights, data order and augmentation", 0, v => v >= 0, "must be >= 0");
     readonly Option<string> device = CommonOptions.Device();
     readonly Option<string?> output;
     readonly Option<bool> resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint" };

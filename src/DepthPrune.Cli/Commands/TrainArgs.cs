@@ -8,35 +8,26 @@ public sealed class TrainArgs
 {
     readonly Option<string> preset = new("--preset") { Description = "Schedule: paper (the papers' own) or cpu (scaled down, stated in the output)", DefaultValueFactory = _ => "cpu" };
     readonly Option<int?> epochs;
-    readonly Option<int?> batchSize = new("--batch-size") { Description = "Mini-batch size (default: preset)" };
+    readonly Option<int?> batchSize = NumberOptions.Optional<int>("--batch-size", "Mini-batch size (default: preset)", v => v > 0, "must be positive");
     readonly Option<string?> optimizer = new("--optimizer") { Description = "sgd, adam or adamw (default: preset)" };
-    readonly Option<double?> lr = new("--lr") { Description = "Peak learning rate (default: preset)" };
-    readonly Option<double?> momentum = new("--momentum") { Description = "SGD momentum (default: preset)" };
+    readonly Option<double?> lr = NumberOptions.Optional<double>("--lr", "Peak learning rate (default: preset)", v => v > 0, "must be positive");
+    readonly Option<double?> momentum = NumberOptions.Optional<double>("--momentum", "SGD momentum (default: preset)", v => v is >= 0 and < 1, "must lie in [0,1)");
     readonly Option<bool> nesterov = new("--nesterov") { Description = "Nesterov momentum" };
-    readonly Option<double?> weightDecay = new("--weight-decay") { Description = "Weight decay (default: preset)" };
+    readonly Option<double?> weightDecay = NumberOptions.Optional<double>("--weight-decay", "Weight decay (default: preset)", v => v >= 0, "must be >= 0");
     readonly Option<string?> schedule = new("--schedule") { Description = "constant, multistep or cosine (default: preset)" };
-    readonly Option<int[]?> milestones = new("--milestones") { Description = "Epochs at which multistep multiplies the rate by --gamma", AllowMultipleArgumentsPerToken = true };
-    readonly Option<double?> gamma = new("--gamma") { Description = "Multistep factor (default: preset)" };
-    readonly Option<int> warmup = new("--warmup-epochs") { Description = "Linear warm-up epochs", DefaultValueFactory = _ => 0 };
-    readonly Option<double> labelSmoothing = new("--label-smoothing") { Description = "Label smoothing", DefaultValueFactory = _ => 0.0 };
-    readonly Option<double?> clip = new("--clip-grad-norm") { Description = "Clip the gradient norm to this value" };
-    readonly Option<int> checkpointEvery = new("--checkpoint-every") { Description = "Also checkpoint every N batches (0: at epoch ends only)", DefaultValueFactory = _ => 200 };
+    readonly Option<int[]?> milestones = NumberOptions.List<int>("--milestones", "Epochs at which multistep multiplies the rate by --gamma", v => v > 0, "milestones are positive epochs");
+    readonly Option<double?> gamma = NumberOptions.Optional<double>("--gamma", "Multistep factor (default: preset)", v => v is > 0 and <= 1, "must lie in (0,1]");
+    readonly Option<int> warmup = NumberOptions.WithDefault("--warmup-epochs", "Linear warm-up epochs", 0, v => v >= 0, "must be >= 0");
+    readonly Option<double> labelSmoothing = NumberOptions.WithDefault("--label-smoothing", "Label smoothing", 0.0, v => v is >= 0 and < 1, "must lie in [0,1)");
+    readonly Option<double?> clip = NumberOptions.Optional<double>("--clip-grad-norm", "Clip the gradient norm to this value", v => v > 0, "must be positive");
+    readonly Option<int> checkpointEvery = NumberOptions.WithDefault("--checkpoint-every", "Also checkpoint every N batches (0: at epoch ends only)", 200, v => v >= 0, "must be >= 0");
 
     public TrainArgs(Command command, string epochsFlag = "--epochs", string epochsHelp = "Training epochs (default: preset)")
     {
-        epochs = new Option<int?>(epochsFlag) { Description = epochsHelp };
+        epochs = NumberOptions.Optional<int>(epochsFlag, epochsHelp, v => v >= 0, "must be >= 0");
         preset.Validators.Add(r => { if (!TrainPresets.Names.Contains(r.GetValueOrDefault<string>())) r.AddError($"--preset: expected one of {string.Join(", ", TrainPresets.Names)}"); });
-        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0) r.AddError($"{epochsFlag}: must be >= 0"); });
-        batchSize.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--batch-size: must be positive"); });
         optimizer.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string s && s is not ("sgd" or "adam" or "adamw")) r.AddError($"--optimizer '{s}': expected sgd, adam or adamw"); });
         schedule.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string s && s is not ("constant" or "multistep" or "cosine")) r.AddError($"--schedule '{s}': expected constant, multistep or cosine"); });
-        lr.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--lr: must be positive"); });
-        momentum.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is < 0 or >= 1) r.AddError("--momentum: must lie in [0,1)"); });
-        weightDecay.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is < 0) r.AddError("--weight-decay: must be >= 0"); });
-        labelSmoothing.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or >= 1) r.AddError("--label-smoothing: must lie in [0,1)"); });
-        gamma.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0 or > 1) r.AddError("--gamma: must lie in (0,1]"); });
-        clip.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is <= 0) r.AddError("--clip-grad-norm: must be positive"); });
-        checkpointEvery.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--checkpoint-every: must be >= 0"); });
         foreach (Option o in new Option[] { preset, epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, milestones, gamma, warmup, labelSmoothing, clip, checkpointEvery })
             command.Options.Add(o);
     }

@@ -11,8 +11,8 @@ public static class WeightsCommand
     {
         var import = new Command("import", "Load pretrained weights (.pt/.pth, .safetensors with torchvision names, or a conv/BN ONNX graph) into a zoo model and save a checkpoint");
         var modelArgs = new ModelArgs(import, defaultModel: "resnet18");
-        Option<string> weights = new("--weights") { Description = "Weight file", Required = true };
-        Option<string> outFile = new("--out") { Description = "Checkpoint to write", Required = true };
+        Option<string> weights = PathOptions.InputFile("--weights", "Weight file (.pt, .pth, .safetensors or .onnx)");
+        Option<string> outFile = PathOptions.OutputFile("--out", "Checkpoint to write", required: true);
         Option<string[]> ignore = new("--ignore") { Description = "Key prefixes to leave out (e.g. fc. for a new classifier)", AllowMultipleArgumentsPerToken = true };
         Option<bool> json = CommonOptions.Json();
         foreach (Option o in new Option[] { weights, outFile, ignore, json }) import.Options.Add(o);
@@ -31,15 +31,13 @@ public static class WeightsCommand
         });
 
         var export = new Command("export", "Write a checkpoint's weights as a PyTorch state_dict (.pt) or .safetensors with torchvision names");
-        Option<string> checkpoint = new("--checkpoint") { Description = "Checkpoint to read", Required = true };
-        Option<string> target = new("--out") { Description = "File to write (.pt or .safetensors)", Required = true };
+        Option<string> checkpoint = PathOptions.InputFile("--checkpoint", "Checkpoint to read");
+        Option<string> target = PathOptions.OutputFile("--out", "File to write (.pt, .pth or .safetensors)", required: true, ".pt", ".pth", ".safetensors");
         export.Options.Add(checkpoint);
         export.Options.Add(target);
         export.SetAction(parsed =>
         {
             string file = parsed.GetValue(target)!;
-            if (!new[] { ".pt", ".pth", ".safetensors" }.Contains(Path.GetExtension(file).ToLowerInvariant()))
-                throw new UsageException($"--out {file}: expected a .pt, .pth or .safetensors file name");
             using var loaded = Checkpoint.Load(parsed.GetValue(checkpoint)!, Compute.Cpu);
             StateDictFile.Write(loaded.Model, file);
             output.WriteLine($"{loaded.Model.Net.state_dict().Count} tensors -> {file}");

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Numerics;
+
+namespace DepthPrune.Cli.Commands;
+
+/// <summary>The one parsing layer for numeric flags: a value that is not a number, not finite, or
+/// out of range is a usage error (exit 2) that names the flag and says what was expected.</summary>
+public static class NumberOptions
+{
+    public static Option<T> WithDefault<T>(string name, string description, T fallback, Func<T, bool> valid, string rule)
+        where T : struct, INumber<T>
+    {
+        var option = new Option<T>(name) { Description = description, DefaultValueFactory = _ => fallback };
+        option.CustomParser = r => r.Tokens.Count == 0 ? fallback : Parse(r, name, valid, rule) ?? fallback;
+        return option;
+    }
+
+    public static Option<T?> Optional<T>(string name, string description, Func<T, bool> valid, string rule)
+        where T : struct, INumber<T>
+    {
+        var option = new Option<T?>(name) { Description = description };
+        option.CustomParser = r => r.Tokens.Count == 0 ? null : Parse(r, name, valid, rule);
+        return option;
+    }
+
+    public static Option<T[]?> List<T>(string name, string description, Func<T, bool> valid, string rule)
+        where T : struct, INumber<T>
+    {
+        var option = new Option<T[]?>(name) { Description = description, AllowMultipleArgumentsPerToken = true };
+        option.CustomParser = r =>
+        {
+            var values = new List<T>();
+            foreach (Token token in r.Tokens)
+                if (ParseOne(r, name, token.Value, valid, rule) is T value) values.Add(value);
+            return values.ToArray();
+        };
+        return option;
+    }
+
+    static T? Parse<T>(ArgumentResult r, string name, Func<T, bool> valid, string rule) where T : struct, INumber<T>
+    {
+        if (r.Tokens.Count > 1)
+        {
+            r.AddError($"{name}: expected one value, got {r.Tokens.Count}");
+            return null;
+        }
+        return ParseOne(r, name, r.Tokens[0].Value, valid, rule);
+    }
+
+    static T? ParseOne<T>(ArgumentResult r, string name, string text, Func<T, bool> valid, string rule) where T : struct, INumber<T>
+    {
+        bool integral = typeof(T) == typeof(int) || typeof(T) == typeof(long);
+        if (!T.TryParse(text, integral ? NumberStyles.Integer : NumberStyles.Float, CultureInfo.InvariantCulture, out T value)
+            || (!integral && !double.IsFinite(double.CreateChecked(value))))
+        {
+            r.AddError($"{name} '{text}': expected {(integral ? "a whole number" : "a finite number")}");
+            return null;
+        }
+        if (!valid(value))
+        {
+            r.AddError($"{name} {text}: {rule}");
+            return null;
+        }
+        return value;
+    }
+}

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using DepthPrune.Cli;
+using static DepthPrune.Tests.Foundation.CliConventionTests;
+
+namespace DepthPrune.Tests.Foundation;
+
+/// <summary>Every numeric option of every command, fed a malformed value: exit 2 and one line that
+/// names the flag, never a stack trace (the CLI's contract in the README).</summary>
+public class CliValueSweepTests
+{
+    static readonly Type[] Numeric = [typeof(int), typeof(int?), typeof(long), typeof(double), typeof(double?), typeof(int[])];
+
+    public static IEnumerable<object[]> NumericOptions()
+    {
+        RootCommand root = CliApp.Build(TextWriter.Null, TextWriter.Null);
+        foreach (var (path, command) in Commands(root, []))
+            foreach (Option option in command.Options.Where(o => Numeric.Contains(o.ValueType)))
+                yield return [string.Join(" ", path), option.Name, option.ValueType == typeof(int) || option.ValueType == typeof(int?) || option.ValueType == typeof(int[]) || option.ValueType == typeof(long)];
+    }
+
+    static IEnumerable<(string[] Path, Command Command)> Commands(Command parent, string[] path)
+    {
+        foreach (Command sub in parent.Subcommands)
+        {
+            string[] here = [.. path, sub.Name];
+            yield return (here, sub);
+            foreach (var nested in Commands(sub, here)) yield return nested;
+        }
+    }
+
+    [Fact]
+    public void The_sweep_covers_every_command_that_takes_numbers()
+    {
+        var commands = NumericOptions().Select(o => (string)o[0]).Distinct().ToList();
+        foreach (string expected in new[] { "train", "easier", "nepenthe", "fold", "entropy", "models show", "demo" })
+            Assert.Contains(expected, commands);
+        Assert.True(NumericOptions().Count() > 100, $"{NumericOptions().Count()} options");
+    }
+
+    [Theory]
+    [MemberData(nameof(NumericOptions))]
+    public void A_malformed_number_is_a_usage_error_naming_the_flag(string command, string flag, bool whole)
+    {
+        string[] values = whole ? ["abc", "1.5", "99999999999"] : ["abc", "nan", "-inf", "1e999"];
+        foreach (string value in values)
+        {
+            var (code, output, err) = Run([.. command.Split(' '), flag, value]);
+            Assert.True(code == 2, $"{command} {flag} {value}: exit {code}, {err}{output}");
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.StartsWith("depthprune: ", err);
+            Assert.Contains(flag, err);
+            Assert.DoesNotContain("   at ", err);
+        }
+    }
+
+    [Theory]
+    [InlineData("models show --width 0", "--width 0: must lie in (0,4]")]
+    [InlineData("train --warmup-epochs -1", "--warmup-epochs -1: must be >= 0")]
+    [InlineData("easier --out x --prune-ratio 1", "--prune-ratio 1: must lie in (0,1)")]
+    [InlineData("train --milestones 3 x", "--milestones 'x': expected a whole number")]
+    [InlineData("models show --width nan", "--width 'nan': expected a finite number")]
+    public void Out_of_range_values_say_what_was_expected(string args, string message)
+    {
+        var (code, _, err) = Run(args.Split(' '));
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+    }
+}
