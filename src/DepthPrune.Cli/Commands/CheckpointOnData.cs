@@ -25,10 +25,11 @@ sealed class CheckpointOnData : IDisposable
                 options = loaded.Meta.Data with { Directory = dataArgs.Directory(parsed) ?? loaded.Meta.Data.Directory };
             var data = DataBundle.Load(options);
             var model = loaded.Model.Options;
-            if (!data.SampleShape.SequenceEqual(new long[] { model.InChannels, model.InputSize, model.InputSize }))
+            long[] shape = data.SampleShape;
+            if (!shape.SequenceEqual(new long[] { model.InChannels, model.InputSize, model.InputSize }))
             {
                 data.Dispose();
-                throw new UsageException($"--dataset {data.Name}: images are [{string.Join(",", data.SampleShape)}], the checkpoint's model takes [{model.InChannels},{model.InputSize},{model.InputSize}]");
+                throw new UsageException($"--dataset {options.Dataset}: images are [{string.Join(",", shape)}], the checkpoint's model takes [{model.InChannels},{model.InputSize},{model.InputSize}]");
             }
             return new CheckpointOnData { Compute = compute, Loaded = loaded, Data = data };
         }
