@@ -29,11 +29,14 @@ public sealed record DatasetPreset(
         int fullCount = fullTrain.Count;
         var order = Enumerable.Range(0, fullCount).Select(i => (long)i).ToArray();
         new Random(Seeding.Derive(options.Seed, 7001)).Shuffle(order);
-        int validation = (int)Math.Round(fullCount * options.ValidationFraction);
-        long[] trainIdx = order[validation..];
-        if (options.TrainSubset is int subset && subset < trainIdx.Length) trainIdx = trainIdx[..subset];
+        // --train-subset picks the images used at all; --val-split holds a share of those out.
+        long[] pool = options.TrainSubset is int subset && subset < fullCount ? order[..subset] : order;
+        int validation = (int)Math.Round(pool.Length * options.ValidationFraction);
+        long[] trainIdx = pool[validation..];
+        if (trainIdx.Length == 0)
+            throw new UsageException($"--val-split {options.ValidationFraction}: leaves no training images of {pool.Length}");
         ImageSet train = trainIdx.Length == fullCount ? fullTrain : fullTrain.Subset(trainIdx.Order().ToArray(), $"{trainIdx.Length} of {fullCount}");
-        ImageSet? val = validation > 0 ? fullTrain.Subset(order[..validation].Order().ToArray(), $"validation {validation}") : null;
+        ImageSet? val = validation > 0 ? fullTrain.Subset(pool[..validation].Order().ToArray(), $"validation {validation}") : null;
         if (!ReferenceEquals(train, fullTrain)) fullTrain.Dispose();
 
         var (mean, std) = ChannelStats.Compute(train);

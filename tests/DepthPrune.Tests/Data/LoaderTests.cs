@@ -120,7 +120,7 @@ public class LoaderTests
     }
 
     [Fact]
-    public void Subset_and_validation_split_are_seeded_and_disjoint()
+    public void Validation_is_carved_from_the_training_subset_seeded_and_disjoint()
     {
         using var dir = new TempDir();
         SyntheticFiles.WriteIdx(dir["train-images-idx3-ubyte"], dir["train-labels-idx1-ubyte"], 100, 2, 2, false);
@@ -128,11 +128,16 @@ public class LoaderTests
         var options = new DataOptions("mnist", dir.Path, TrainSubset: 30, ValidationFraction: 0.2, Seed: 5);
         using var a = DataBundle.Load(options);
         using var b = DataBundle.Load(options);
-        Assert.Equal(30, a.Train.Count);
-        Assert.Equal(20, a.Validation!.Count);
+        Assert.Equal(24, a.Train.Count);            // 30 images used, 20% of them held out
+        Assert.Equal(6, a.Validation!.Count);
         Assert.True(a.Train.Images.equal(b.Train.Images).all().item<bool>());
-        var trainFirstPixels = Enumerable.Range(0, 30).Select(i => a.Train.Images[i, 0, 0, 0].item<byte>()).ToHashSet();
-        var valFirstPixels = Enumerable.Range(0, 20).Select(i => a.Validation.Images[i, 0, 0, 0].item<byte>());
+        var trainFirstPixels = Enumerable.Range(0, 24).Select(i => a.Train.Images[i, 0, 0, 0].item<byte>()).ToHashSet();
+        var valFirstPixels = Enumerable.Range(0, 6).Select(i => a.Validation.Images[i, 0, 0, 0].item<byte>()).ToList();
         Assert.DoesNotContain(valFirstPixels, trainFirstPixels.Contains);
+
+        // Without a split the subset is the same 30 images.
+        using var whole = DataBundle.Load(options with { ValidationFraction = 0 });
+        var wholeFirstPixels = Enumerable.Range(0, 30).Select(i => whole.Train.Images[i, 0, 0, 0].item<byte>()).ToHashSet();
+        Assert.True(wholeFirstPixels.SetEquals(trainFirstPixels.Concat(valFirstPixels)));
     }
 }
