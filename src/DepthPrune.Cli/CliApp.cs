@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using DepthPrune.Cli.Commands;
 using DepthPrune.Runtime;
 
@@ -12,9 +13,14 @@ public static class CliApp
 
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces on failure", Recursive = true };
 
-    public static RootCommand Build(TextWriter output, TextWriter error)
+    /// <summary>The command tree. Its root is named "depthprune" whatever the host process is called
+    /// (a RootCommand would take the assembly's name, DepthPrune.Cli, for its usage lines).</summary>
+    public static Command Build(TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("depthprune: make deep networks shallower with entropy-guided linearization and pruning");
+        var root = new Command("depthprune", "Make deep networks shallower with entropy-guided linearization and pruning")
+        {
+            new HelpOption(), new VersionOption(),
+        };
         root.Options.Add(Verbose);
         foreach (Command command in CommandSet.All(output, error)) root.Subcommands.Add(command);
         return root;
@@ -22,7 +28,7 @@ public static class CliApp
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        RootCommand root = Build(output, error);
+        Command root = Build(output, error);
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -22,7 +22,7 @@ public static class CommonOptions
 
     public static Option<string> Estimator()
     {
-        var option = new Option<string>("--estimator") { Description = "Entropy estimator: dataset, batch-mean or non-constant", DefaultValueFactory = _ => "dataset" };
+        var option = new Option<string>("--estimator") { Description = "Entropy estimator: dataset, batch-mean or non-constant (every method probes entropy, to linearize layers that became constant)", DefaultValueFactory = _ => "dataset" };
         option.Validators.Add(r =>
         {
             if (ParseEstimator(r.GetValueOrDefault<string>()) is null)

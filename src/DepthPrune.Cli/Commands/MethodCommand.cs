@@ -6,25 +6,29 @@ using DepthPrune.Runtime;
 
 namespace DepthPrune.Cli.Commands;
 
-/// <summary>One command per method (easier, egp, nepenthe, imp, layerfold, random), all with the same flags.</summary>
+/// <summary>One command per method (easier, egp, nepenthe, imp, layerfold, random): the shared loop's
+/// flags, plus the method's own (a flag of another method is an unknown option, exit 2).</summary>
 public static class MethodCommand
 {
-    static readonly Dictionary<string, string> Descriptions = new()
+    [Flags] enum Own { None = 0, PruneRatio = 1, FoldLambda = 2 }
+
+    static readonly Dictionary<string, (string Description, Own Options)> Methods = new()
     {
-        ["easier"] = "EASIER: remove the lowest-entropy activation each iteration, fine-tune, repeat",
-        ["egp"] = "EGP: entropy-guided unstructured pruning until layers reach zero entropy",
-        ["nepenthe"] = "NEPENTHE: EGP generalised; always-OFF neurons are removed too",
-        ["imp"] = "IMP baseline: iterative global magnitude pruning",
-        ["layerfold"] = "Layer Folding baseline: PReLU slopes pulled to 1, most linear set to Identity",
-        ["random"] = "Random baseline: remove a random activation each iteration",
+        ["easier"] = ("EASIER: remove the lowest-entropy activation each iteration, fine-tune, repeat", Own.None),
+        ["egp"] = ("EGP: prune the weights feeding low-entropy layers (entropy-weighted budget) until layers reach zero entropy", Own.PruneRatio),
+        ["nepenthe"] = ("NEPENTHE: EGP generalised; always-OFF neurons are removed too", Own.PruneRatio),
+        ["imp"] = ("IMP baseline: iterative global magnitude pruning, counting the layers that reach zero entropy", Own.PruneRatio),
+        ["layerfold"] = ("Layer Folding baseline: PReLU slopes pulled to 1, most linear set to Identity", Own.FoldLambda),
+        ["random"] = ("Random baseline: remove a random activation each iteration (seeded by --seed)", Own.None),
     };
 
     public static IEnumerable<Command> All(TextWriter output, TextWriter error) => DepthMethod.Names.Select(n => Create(n, output, error));
 
     static Command Create(string name, TextWriter output, TextWriter error)
     {
-        var command = new Command(name, Descriptions[name]);
-        var modelArgs = new ModelArgs(command, defaultModel: "lenet5");
+        var (description, own) = Methods[name];
+        var command = new Command(name, description);
+        var modelArgs = new ModelArgs(command);
         var dataArgs = new DataArgs(command);
         var trainArgs = new TrainArgs(command, "--pretrain-epochs", "Epochs to train the dense model first (default: preset; ignored with --checkpoint)");
         var runArgs = new RunArgs(command, outputRequired: true);
@@ -33,11 +37,14 @@ public static class MethodCommand
         Option<double?> finetuneLr = NumberOptions.Optional<double>("--finetune-lr", "Fine-tuning learning rate (default: 0.1 x the training rate)", v => v > 0, "must be positive");
         Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Stop when top-1 falls more than this many points below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
         Option<int> maxIterations = NumberOptions.WithDefault("--max-iterations", "Stop after N iterations (0: no limit)", 0, v => v >= 0, "must be >= 0");
-        Option<double> pruneRatio = NumberOptions.WithDefault("--prune-ratio", "zeta: fraction of remaining weights pruned per iteration (egp, nepenthe, imp)", 0.5, v => v is > 0 and < 1, "must lie in (0,1)");
         Option<string> estimator = CommonOptions.Estimator();
-        Option<double> foldLambda = NumberOptions.WithDefault("--fold-lambda", "layerfold: weight of the slope regulariser", 1e-2, v => v >= 0, "must be >= 0");
-        foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, maxIterations, pruneRatio, estimator, foldLambda })
+        foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, maxIterations, estimator })
             command.Options.Add(o);
+        var defaults = new MethodOptions { Finetune = new Training.TrainOptions() };   // the library's defaults for the method-only flags
+        Option<double> pruneRatio = NumberOptions.WithDefault("--prune-ratio", "zeta: fraction of the remaining weights pruned per iteration", defaults.PruneRatio, v => v is > 0 and < 1, "must lie in (0,1)");
+        Option<double> foldLambda = NumberOptions.WithDefault("--fold-lambda", "Weight of the regulariser pulling PReLU slopes to 1", defaults.FoldLambda, v => v >= 0, "must be >= 0");
+        if (own.HasFlag(Own.PruneRatio)) command.Options.Add(pruneRatio);
+        if (own.HasFlag(Own.FoldLambda)) command.Options.Add(foldLambda);
 
         command.SetAction(parsed =>
         {
@@ -54,8 +61,8 @@ public static class MethodCommand
                 DenseCheckpoint = parsed.GetValue(checkpoint), CreateModel = () => job.CreateModel(data), Pretrain = job.Train,
                 Options = new MethodOptions
                 {
-                    Tolerance = parsed.GetValue(tolerance), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = parsed.GetValue(pruneRatio),
-                    Finetune = finetune, Estimator = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = parsed.GetValue(foldLambda), Seed = seed,
+                    Tolerance = parsed.GetValue(tolerance), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = own.HasFlag(Own.PruneRatio) ? parsed.GetValue(pruneRatio) : defaults.PruneRatio,
+                    Finetune = finetune, Estimator = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = own.HasFlag(Own.FoldLambda) ? parsed.GetValue(foldLambda) : defaults.FoldLambda, Seed = seed,
                 },
             };
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);

@@ -12,13 +12,18 @@ public sealed class ModelArgs
     readonly Option<int?> inChannels = NumberOptions.Optional<int>("--in-channels", "Input channels (default: the model's reference, or the data set's)", v => v >= 1, "must be positive");
     readonly Option<int?> inputSize = NumberOptions.Optional<int>("--input-size", "Square input side used for counting (default: the reference, or the data set's)", v => v >= 8, "must be at least 8");
 
-    public ModelArgs(Command command, string defaultModel)
+    /// <summary>Every command that builds a model defaults to the same one; a command that must be
+    /// told (a weight file fits only its own architecture) passes required.</summary>
+    public const string DefaultModel = "lenet5";
+
+    public ModelArgs(Command command, bool required = false)
     {
         model = new Option<string>("--model")
         {
             Description = "Model: " + string.Join(", ", ModelZoo.All.Select(e => e.Name)),
-            DefaultValueFactory = _ => defaultModel,
+            Required = required,
         };
+        if (!required) model.DefaultValueFactory = _ => DefaultModel;
         model.Validators.Add(r =>
         {
             string name = r.GetValueOrDefault<string>();

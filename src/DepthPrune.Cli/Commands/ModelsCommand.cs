@@ -32,7 +32,7 @@ public static class ModelsCommand
         });
 
         var show = new Command("show", "Structure and cost of one model configuration");
-        var modelArgs = new ModelArgs(show, defaultModel: "resnet18-cifar");
+        var modelArgs = new ModelArgs(show);
         Option<bool> showJson = CommonOptions.Json();
         show.Options.Add(showJson);
         show.SetAction(parsed =>

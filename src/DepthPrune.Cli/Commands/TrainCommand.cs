@@ -14,7 +14,7 @@ public static class TrainCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("train", "Train a model on a data set; checkpoints are resumable");
-        var modelArgs = new ModelArgs(command, defaultModel: "lenet5");
+        var modelArgs = new ModelArgs(command);
         var dataArgs = new DataArgs(command);
         var trainArgs = new TrainArgs(command);
         var runArgs = new RunArgs(command, outputRequired: true);

@@ -10,7 +10,7 @@ public static class WeightsCommand
     public static Command Create(TextWriter output)
     {
         var import = new Command("import", "Load pretrained weights (.pt/.pth, .safetensors with torchvision names, or a conv/BN ONNX graph) into a zoo model and save a checkpoint");
-        var modelArgs = new ModelArgs(import, defaultModel: "resnet18");
+        var modelArgs = new ModelArgs(import, required: true);
         Option<string> weights = PathOptions.InputFile("--weights", "Weight file (.pt, .pth, .safetensors or .onnx)");
         Option<string> outFile = PathOptions.OutputFile("--out", "Checkpoint to write", required: true);
         Option<string[]> ignore = new("--ignore") { Description = "Key prefixes to leave out (e.g. fc. for a new classifier)", AllowMultipleArgumentsPerToken = true };

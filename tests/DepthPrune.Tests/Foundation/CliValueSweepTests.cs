@@ -12,7 +12,7 @@ public class CliValueSweepTests
 
     public static IEnumerable<object[]> NumericOptions()
     {
-        RootCommand root = CliApp.Build(TextWriter.Null, TextWriter.Null);
+        Command root = CliApp.Build(TextWriter.Null, TextWriter.Null);
         foreach (var (path, command) in Commands(root, []))
             foreach (Option option in command.Options.Where(o => Numeric.Contains(o.ValueType)))
                 yield return [string.Join(" ", path), option.Name, option.ValueType == typeof(int) || option.ValueType == typeof(int?) || option.ValueType == typeof(int[]) || option.ValueType == typeof(long)];
@@ -56,7 +56,7 @@ public class CliValueSweepTests
     [Theory]
     [InlineData("models show --width 0", "--width 0: must lie in (0,4]")]
     [InlineData("train --warmup-epochs -1", "--warmup-epochs -1: must be >= 0")]
-    [InlineData("easier --out x --prune-ratio 1", "--prune-ratio 1: must lie in (0,1)")]
+    [InlineData("nepenthe --out x --prune-ratio 1", "--prune-ratio 1: must lie in (0,1)")]
     [InlineData("train --milestones 3 x", "--milestones 'x': expected a whole number")]
     [InlineData("models show --width nan", "--width 'nan': expected a finite number")]
     public void Out_of_range_values_say_what_was_expected(string args, string message)
@@ -64,5 +64,30 @@ public class CliValueSweepTests
         var (code, _, err) = Run(args.Split(' '));
         Assert.Equal(2, code);
         Assert.Contains(message, err);
+    }
+
+    [Theory]
+    [InlineData("easier", "--prune-ratio")]
+    [InlineData("easier", "--fold-lambda")]
+    [InlineData("random", "--prune-ratio")]
+    [InlineData("nepenthe", "--fold-lambda")]
+    [InlineData("layerfold", "--prune-ratio")]
+    public void A_method_refuses_another_methods_option(string method, string flag)
+    {
+        var (code, _, err) = Run(method, "--out", "x", flag, "0.3");
+        Assert.Equal(2, code);
+        Assert.Contains(flag, err);
+    }
+
+    [Fact]
+    public void Each_method_has_its_own_help_page_and_usage_names_the_tool()
+    {
+        var pages = new[] { "easier", "egp", "nepenthe", "imp", "layerfold", "random" }
+            .Select(m => Run(m, "--help").Out).ToList();
+        Assert.Equal(pages.Count, pages.Distinct().Count());
+        Assert.All(pages, p => Assert.Contains("Usage:\n  depthprune ", p.Replace("\r", "")));
+        Assert.Contains("--prune-ratio", pages[2]);
+        Assert.DoesNotContain("--prune-ratio", pages[0]);
+        Assert.Contains("--fold-lambda", pages[4]);
     }
 }
