@@ -47,6 +47,24 @@ public static class Checkpoint
         model.Slots.Where(s => s.Value.Mode != SlotMode.Nonlinear || s.Value.Alive is not null)
             .ToDictionary(s => s.Key, s => new SlotState(s.Value.Mode, s.Value.Mask, s.Value.Alive));
 
+    /// <summary>Restores removed, masked, thinned or PReLU activations (before weights are loaded:
+    /// a PReLU slot owns a slope parameter).</summary>
+    public static void ApplySlotStates(ZooModel model, IReadOnlyDictionary<string, SlotState> slots, string source, Device device)
+    {
+        foreach (var (name, state) in slots)
+        {
+            if (!model.Slots.TryGetValue(name, out var slot))
+                throw new DataFormatException($"{source}: slot '{name}' does not exist in {model.Name}");
+            switch (state.Mode)
+            {
+                case SlotMode.Identity: slot.SetIdentity(); break;
+                case SlotMode.ChannelMask: slot.SetChannelMask(state.Mask ?? throw new DataFormatException($"{source}: slot '{name}' has no mask")); break;
+                case SlotMode.PReLU: slot.SetPReLU(0, device); break;
+                default: slot.SetAlive(state.Alive); break;
+            }
+        }
+    }
+
     public static void Save(string path, ZooModel model, CheckpointMeta meta, PruningMasks? masks = null, optim.Optimizer? optimizer = null)
     {
         meta = meta with { Slots = SlotStates(model) };
@@ -102,18 +120,7 @@ public static class Checkpoint
         ZooModel model = ModelZoo.Create(meta.Model, meta.ModelOptions);
         try
         {
-            foreach (var (name, state) in meta.Slots)
-            {
-                if (!model.Slots.TryGetValue(name, out var slot))
-                    throw new DataFormatException($"{path}: slot '{name}' does not exist in {meta.Model}");
-                switch (state.Mode)
-                {
-                    case SlotMode.Identity: slot.SetIdentity(); break;
-                    case SlotMode.ChannelMask: slot.SetChannelMask(state.Mask ?? throw new DataFormatException($"{path}: slot '{name}' has no mask")); break;
-                    case SlotMode.PReLU: slot.SetPReLU(0, compute.Device); break;
-                    default: slot.SetAlive(state.Alive); break;
-                }
-            }
+            ApplySlotStates(model, meta.Slots, path, compute.Device);
             model.Net.to(compute.Device);
             using (var weights = OpenEntry(zip, "model.bin", path))
                 model.Net.load(weights, strict: true);
