@@ -79,6 +79,9 @@ public static class DemoCommand
                 output.WriteLine(FoldCommand.TestLine("fashion-mnist", fold));
                 output.WriteLine(FoldCommand.OnnxLine(fold));
             }
+            output.WriteLine();
+            output.WriteLine($"report: {Reporting.RunReport.Compare([Path.Combine(dir, "easier"), Path.Combine(dir, "nepenthe")], dir)} " +
+                             $"(each run's own: {Path.Combine(dir, "easier", Reporting.RunReport.File)}, {Path.Combine(dir, "nepenthe", Reporting.RunReport.File)})");
             return CliApp.Ok;
         });
         return command;

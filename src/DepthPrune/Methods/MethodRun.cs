@@ -212,6 +212,10 @@ public static class MethodRun
         };
     }
 
-    static void WriteRecord(string dir, RunRecord run) =>
+    /// <summary>run.json and the report.md made from it, rewritten as iterations land.</summary>
+    static void WriteRecord(string dir, RunRecord run)
+    {
         AtomicFile.WriteText(Path.Combine(dir, Record), JsonSerializer.Serialize(run, Checkpoint.Json));
+        Reporting.RunReport.Write(dir, run);
+    }
 }

@@ -35,7 +35,7 @@ public static class TrainPresets
             default:
                 paper = new TrainOptions { Epochs = 10, BatchSize = 128, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 5e-4,
                     Schedule = ScheduleKind.Cosine };
-                source = $"no paper schedule for {dataset}: SGD 0.9, lr 0.05 cosine, batch 128, wd 5e-4, 10 epochs";
+                source = $"project's own schedule for {dataset} (the papers give none): SGD 0.9, lr 0.05 cosine, batch 128, wd 5e-4, 10 epochs";
                 break;
         }
         if (name == "paper") return new Preset(paper, 1.0, null, source);

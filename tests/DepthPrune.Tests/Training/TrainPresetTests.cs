@@ -32,4 +32,11 @@ public class TrainPresetTests
         Assert.Equal(OptimizerKind.Adam, flowers.Options.Optimizer);
         Assert.Contains("--preset", Assert.Throws<UsageException>(() => TrainPresets.For("mlp", "mnist", "gpu")).Message);
     }
+
+    [Fact]
+    public void A_data_set_without_a_paper_schedule_is_described_in_plain_words()
+    {
+        var preset = TrainPresets.For("lenet5", "fashion-mnist", "cpu");
+        Assert.StartsWith("CPU preset, scaled down from the project's own schedule for fashion-mnist (the papers give none)", preset.Notes);
+    }
 }

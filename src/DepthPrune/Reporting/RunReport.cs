@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DepthPrune.Methods;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+
+namespace DepthPrune.Reporting;
+
+/// <summary>report.md with its plots: one run's (written by every method run as iterations land),
+/// or several runs compared (`depthprune report A B --out DIR`).</summary>
+public static class RunReport
+{
+    public const string File = "report.md";
+
+    public static RunRecord Load(string runDir)
+    {
+        string path = Path.Combine(runDir, "run.json");
+        if (!System.IO.File.Exists(path)) throw new UsageException($"{runDir}: no run.json (not a method run folder)");
+        try { return JsonSerializer.Deserialize<RunRecord>(System.IO.File.ReadAllText(path), Checkpoint.Json) ?? throw new DataFormatException($"{path}: empty"); }
+        catch (JsonException e) { throw new DataFormatException($"{path}: not a run record ({e.Message})"); }
+    }
+
+    /// <summary>Writes RUN/report.md and RUN/plots/*.png (or into outDir); returns the report's path.</summary>
+    public static string Write(string runDir, RunRecord run, string? outDir = null)
+    {
+        outDir ??= runDir;
+        var md = new StringBuilder();
+        md.AppendLine($"# {run.Method} on {run.Model} / {run.Dataset}").AppendLine();
+        string dense = F(run.DenseTop1) + (run.DenseValTop1 is double v ? $" (validation {F(v)})" : "");
+        md.AppendLine($"Dense top-1 {dense}. The run stops on the {run.StoppingSplit} split once top-1 falls more than {F(run.Tolerance)} points below dense; " +
+                      (run.Finished ? $"it finished: {run.StopReason}." : "it is still running (this report is rewritten after every iteration)."));
+        var best = run.Iterations.FirstOrDefault(i => i.Iteration == run.BestIteration);
+        md.AppendLine(best is null
+            ? "No iteration is within tolerance yet."
+            : $"Best: iteration {best.Iteration}, {best.Removed}/{best.Total} activations removed, test top-1 {F(best.Top1)}, depth {best.Depth} -> {best.LinearDepth} once folded, `{run.BestCheckpoint}`.");
+        md.AppendLine($"Compute: {run.Iterations.Sum(i => i.Seconds):F0} s over {run.Iterations.Count} iterations.").AppendLine();
+        md.AppendLine("| iteration | removed | test top-1 | validation top-1 | sparsity | depth (folded) | nonzero MACs | newly removed | |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        foreach (var i in (run.Dense is null ? run.Iterations : [run.Dense, .. run.Iterations]))
+            md.AppendLine($"| {i.Iteration} | {i.Removed}/{i.Total} | {F(i.Top1)} | {(i.ValTop1 is double val ? F(val) : "")} | {i.Sparsity:P1} | {i.Depth} ({i.LinearDepth}) | " +
+                          $"{i.NonzeroMacs:N0} | {string.Join(", ", i.NewlyRemoved)} | {(i.Iteration == run.BestIteration ? "best" : i.WithinTolerance ? "" : "below tolerance")} |");
+        md.AppendLine();
+
+        var plots = new List<(string File, string Caption, byte[] Png)>();
+        var one = new List<(string, RunRecord)> { (run.Method, run) };
+        plots.Add(("top1.png", "Test top-1 against activations removed", RunPlots.AgainstRemoved(one, i => i.Top1, "Test top-1", "top-1 %")));
+        plots.Add(("depth.png", "Depth once linear chains are folded", RunPlots.AgainstRemoved(one, i => i.LinearDepth, "Folded depth", "layers on the critical path")));
+        if (run.Iterations.Count > 0)
+            plots.Add(("entropy.png", "Layer entropy after each iteration (bits)", RunPlots.LayerHeatmap(run, i => i.Entropies, "Layer entropy H_l", "bits")));
+        if (run.Iterations.Any(i => i.Sparsity > 0))
+            plots.Add(("sparsity.png", "Share of pruned weights per layer", RunPlots.LayerHeatmap(run, i => i.LayerSparsity, "Layer sparsity", "pruned share")));
+        WritePlots(outDir, plots, md);
+        string path = Path.Combine(outDir, File);
+        AtomicFile.WriteText(path, md.ToString());
+        return path;
+    }
+
+    /// <summary>Several runs side by side: a table of each run's best model and the curves, one line per run.</summary>
+    public static string Compare(IReadOnlyList<string> runDirs, string outDir)
+    {
+        var runs = runDirs.Select(d => (Label: Path.GetFileName(Path.GetFullPath(d).TrimEnd('/')), Dir: d, Run: Load(d))).ToList();
+        var md = new StringBuilder();
+        md.AppendLine($"# {runs.Count} runs compared").AppendLine();
+        md.AppendLine("| run | method | model | data | dense top-1 | best iteration | removed | top-1 | sparsity | depth (folded) | finished |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var (label, dir, run) in runs)
+        {
+            var best = run.Iterations.FirstOrDefault(i => i.Iteration == run.BestIteration);
+            md.AppendLine($"| {label} | {run.Method} | {run.Model} | {run.Dataset} | {F(run.DenseTop1)} | {run.BestIteration?.ToString(CultureInfo.InvariantCulture) ?? "none"} | " +
+                          (best is null ? "| | | |" : $"{best.Removed}/{best.Total} | {F(best.Top1)} | {best.Sparsity:P1} | {best.Depth} ({best.LinearDepth}) |") +
+                          $" {(run.Finished ? run.StopReason : "running")} |");
+        }
+        md.AppendLine();
+        var curves = runs.Select(r => (r.Label, r.Run)).ToList();
+        WritePlots(outDir,
+        [
+            ("top1.png", "Test top-1 against activations removed, one line per run", RunPlots.AgainstRemoved(curves, i => i.Top1, "Test top-1", "top-1 %")),
+            ("depth.png", "Folded depth against activations removed", RunPlots.AgainstRemoved(curves, i => i.LinearDepth, "Folded depth", "layers on the critical path")),
+        ], md);
+        string path = Path.Combine(outDir, File);
+        AtomicFile.WriteText(path, md.ToString());
+        return path;
+    }
+
+    static void WritePlots(string outDir, IEnumerable<(string File, string Caption, byte[] Png)> plots, StringBuilder md)
+    {
+        foreach (var (file, caption, png) in plots)
+        {
+            AtomicFile.Write(Path.Combine(outDir, "plots", file), s => s.Write(png));
+            md.AppendLine($"![{caption}](plots/{file})").AppendLine();
+        }
+    }
+
+    static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,84 @@
+using DepthPrune.Data;
+using DepthPrune.Methods;
+using DepthPrune.Models;
+using DepthPrune.Reporting;
+using DepthPrune.Runtime;
+using DepthPrune.Tests.Training;
+using DepthPrune.Training;
+using static DepthPrune.Tests.Foundation.CliConventionTests;
+
+namespace DepthPrune.Tests.Reporting;
+
+public class RunReportTests
+{
+    static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    static RunRecord RunMethod(string method, string dir, DataBundle data) => MethodRun.Run(DepthMethod.Create(method), new MethodRunSetup
+    {
+        OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu,
+        CreateModel = () => { Seeding.Seed(2); return ModelZoo.Create("mlp", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.0625, InputSize: 8)); },
+        Pretrain = new TrainOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.05, Seed = 2 },
+        Options = new MethodOptions { Finetune = new TrainOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.005 }, MaxIterations = 2, Tolerance = 100, Seed = 2 },
+    });
+
+    static void AssertPng(string path)
+    {
+        Assert.True(File.Exists(path), path);
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.True(bytes.Length > 5000, $"{path}: {bytes.Length} bytes");
+        Assert.Equal(PngSignature, bytes[..8]);
+    }
+
+    [Fact]
+    public void Every_method_run_leaves_a_report_with_its_plots_and_two_runs_compare()
+    {
+        using var data = TestData.Quadrants(train: 96, size: 8);
+        using var dir = new TempDir();
+        var easier = RunMethod("easier", dir["easier"], data);
+        RunMethod("nepenthe", dir["nepenthe"], data);
+
+        string report = File.ReadAllText(dir["easier/report.md"]);
+        Assert.Contains("# easier on mlp / quadrants", report);
+        Assert.Contains($"| 2 | 2/3 | {easier.Iterations[1].Top1.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)} |", report);
+        foreach (string plot in new[] { "top1", "depth", "entropy" })
+        {
+            Assert.Contains($"(plots/{plot}.png)", report);
+            AssertPng(dir[$"easier/plots/{plot}.png"]);
+        }
+        Assert.DoesNotContain("sparsity.png", report);                  // nothing pruned
+        Assert.Contains("(plots/sparsity.png)", File.ReadAllText(dir["nepenthe/report.md"]));
+        AssertPng(dir["nepenthe/plots/sparsity.png"]);
+
+        var (code, output, err) = Run("report", dir["easier"], dir["nepenthe"], "--out", dir["both"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(dir["both/report.md"], output.Trim());
+        string compared = File.ReadAllText(dir["both/report.md"]);
+        Assert.Contains("| easier | easier | mlp |", compared);
+        Assert.Contains("| nepenthe | nepenthe | mlp |", compared);
+        AssertPng(dir["both/plots/top1.png"]);
+        AssertPng(dir["both/plots/depth.png"]);
+    }
+
+    [Fact]
+    public void Report_refuses_what_is_not_a_run_by_name()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["empty"]);
+        var cases = new (string[] Args, string Message)[]
+        {
+            (["report", dir["none"]], $"{dir["none"]}: no such run folder"),
+            (["report", dir["empty"]], $"{dir["empty"]}: no run.json"),
+            (["report", dir["empty"], dir["empty"]], "--out: required when comparing several runs"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            var (code, _, err) = Run(args);
+            Assert.Equal(2, code);
+            Assert.Contains(message, err);
+        }
+        File.WriteAllText(dir["empty/run.json"], "{ broken");
+        var (badCode, _, badErr) = Run("report", dir["empty"]);
+        Assert.Equal(1, badCode);
+        Assert.Contains("run.json: not a run record", badErr);
+    }
+}
