@@ -30,6 +30,16 @@ public static class CliApp
     {
         Command root = Build(output, error);
         ParseResult parsed = root.Parse(args);
+        try
+        {
+            string[] expanded = ConfigFile.Expand(args, parsed);   // --config: the file's values as flags
+            if (expanded.Length != args.Length) parsed = root.Parse(expanded);
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine("depthprune: " + e.Message);
+            return Usage;
+        }
         if (parsed.Errors.Count > 0)
         {
             error.WriteLine("depthprune: " + string.Join("; ", parsed.Errors.Select(e => e.Message).Distinct()));

@@ -22,12 +22,13 @@ public static class DemoCommand
         Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Top-1 points allowed below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
         Option<int> seed = NumberOptions.WithDefault("--seed", "Seed", 0, v => v >= 0, "must be >= 0");
         Option<string?> data = PathOptions.InputFolder("--data", "Fashion-MNIST folder (default: the Debian package's)");
-        foreach (Option o in new Option[] { outDir, subset, epochs, iterations, tolerance, seed, data }) command.Options.Add(o);
+        foreach (Option o in new Option[] { outDir, subset, epochs, iterations, tolerance, seed, data, ConfigFile.Option() }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(outDir)!;
             if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
                 throw new UsageException($"--out {dir}: not empty; remove it or pass another folder");
+            RunArgs.SaveConfiguration(parsed, dir);
             int s = parsed.GetValue(seed);
             Seeding.Seed(s);
             var progress = new ConsoleProgress(error);

@@ -53,11 +53,13 @@ public static class MethodCommand
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed);
             var progress = new ConsoleProgress(error, runArgs.Quiet(parsed));
             progress.Line($"{name}: {job.Preset.Notes}");
+            string outDir = runArgs.Out(parsed)!;
+            if (!runArgs.Resume(parsed) && !File.Exists(Path.Combine(outDir, MethodRun.Current))) RunArgs.SaveConfiguration(parsed, outDir);
             using var data = DataBundle.Load(job.Data);
             var finetune = job.Train with { Epochs = parsed.GetValue(finetuneEpochs), LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 };
             var setup = new MethodRunSetup
             {
-                OutDir = runArgs.Out(parsed)!, Data = data, DataOptions = job.Data, Compute = compute, Resume = runArgs.Resume(parsed),
+                OutDir = outDir, Data = data, DataOptions = job.Data, Compute = compute, Resume = runArgs.Resume(parsed),
                 DenseCheckpoint = parsed.GetValue(checkpoint), CreateModel = () => job.CreateModel(data), Pretrain = job.Train,
                 Options = new MethodOptions
                 {

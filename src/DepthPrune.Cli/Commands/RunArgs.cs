@@ -12,11 +12,12 @@ public sealed class RunArgs
     readonly Option<bool> resume = new("--resume") { Description = "Continue the run in --out from its last checkpoint" };
     readonly Option<bool> json = CommonOptions.Json();
     readonly Option<bool> quiet = new("--quiet") { Description = "No progress output" };
+    readonly Option<string> config = ConfigFile.Option();
 
     public RunArgs(Command command, bool outputRequired)
     {
         output = new Option<string?>("--out") { Description = "Run directory (checkpoints, run record)", Required = outputRequired };
-        foreach (Option o in new Option[] { seed, device, output, resume, json, quiet }) command.Options.Add(o);
+        foreach (Option o in new Option[] { seed, device, output, resume, json, quiet, config }) command.Options.Add(o);
     }
 
     public int Seed(ParseResult p) => p.GetValue(seed);
@@ -24,6 +25,13 @@ public sealed class RunArgs
     public bool Resume(ParseResult p) => p.GetValue(resume);
     public bool Json(ParseResult p) => p.GetValue(json);
     public bool Quiet(ParseResult p) => p.GetValue(quiet);
+
+    /// <summary>Writes RUN/config.yaml: every flag's value as this run uses it, so it can be repeated with --config.</summary>
+    public static void SaveConfiguration(ParseResult p, string runDir)
+    {
+        Directory.CreateDirectory(runDir);
+        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), ConfigFile.Resolved(p));
+    }
 
     /// <summary>Applies device and seed; returns the device.</summary>
     public Compute Start(ParseResult p)

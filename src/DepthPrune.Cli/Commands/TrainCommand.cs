@@ -32,6 +32,7 @@ public static class TrainCommand
             }
             else if (File.Exists(last))
                 throw new UsageException($"--out {dir}: already holds a run ({last}); pass --resume to continue it or choose another folder");
+            else RunArgs.SaveConfiguration(parsed, dir);
 
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, runArgs.Seed(parsed));
             var dataOptions = resumed?.Meta.Data ?? job.Data;
