@@ -15,6 +15,7 @@ public static class CommandSet
         yield return EntropyCommand.Create(output);
         yield return FoldCommand.Create(output);
         foreach (Command method in MethodCommand.All(output, error)) yield return method;
+        yield return SweepCommand.Create(output, error);
         yield return ReportCommand.Create(output);
         yield return DemoCommand.Create(output, error);
     }
