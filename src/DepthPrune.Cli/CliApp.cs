@@ -9,7 +9,8 @@ namespace DepthPrune.Cli;
 /// exit 0 success, 1 runtime failure, 2 usage error; one-line errors; stack traces with --verbose.</summary>
 public static class CliApp
 {
-    public const int Ok = 0, Failure = 1, Usage = 2;
+    /// <summary>Stopped: 128 + SIGINT, as shells report an interrupted program.</summary>
+    public const int Ok = 0, Failure = 1, Usage = 2, Stopped = 130;
 
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces on failure", Recursive = true };
 
@@ -46,9 +47,25 @@ public static class CliApp
             return Usage;
         }
         bool verbose = parsed.GetValue(Verbose);
+        // Ctrl-C: the first asks the run to stop at its next checkpoint, a second ends the process.
+        ConsoleCancelEventHandler onCtrlC = (_, e) =>
+        {
+            if (StopRequest.IsRequested) return;
+            StopRequest.Request();
+            e.Cancel = true;
+            error.WriteLine("depthprune: stopping after the current batch, once a resumable checkpoint is written (Ctrl-C again to quit now)");
+        };
+        Console.CancelKeyPress += onCtrlC;
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (RunStoppedException stopped)
+        {
+            bool resumable = parsed.CommandResult.Command.Options.Any(o => o.Name == "--resume");
+            error.WriteLine($"depthprune: {stopped.Message}" +
+                            (resumable ? $"; continue with: depthprune {string.Join(" ", args.Where(a => a != "--resume"))} --resume" : ""));
+            return Stopped;
         }
         catch (Exception e)
         {
@@ -56,6 +73,11 @@ public static class CliApp
             error.WriteLine("depthprune: " + root0.Message);
             if (verbose) error.WriteLine(root0);
             return root0 is UsageException ? Usage : Failure;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+            StopRequest.Clear();
         }
     }
 }

@@ -13,8 +13,9 @@ public sealed class TrainHooks
 {
     public PruningMasks? Masks { get; init; }
     public IProgress<TrainProgress>? Progress { get; init; }
-    /// <summary>Called with (next epoch, next batch, optimizer) whenever a checkpoint is due.</summary>
-    public Action<int, int, optim.Optimizer>? SaveCheckpoint { get; init; }
+    /// <summary>Called with (next epoch, next batch, optimizer) whenever a checkpoint is due;
+    /// returns the checkpoint's path.</summary>
+    public Func<int, int, optim.Optimizer, string>? SaveCheckpoint { get; init; }
     /// <summary>Extra loss term added each step (Layer Folding's slope regulariser).</summary>
     public Func<Tensor>? ExtraLoss { get; init; }
     public string Stage { get; init; } = "train";
@@ -83,6 +84,12 @@ public static class Trainer
                         lossSum / seen, 100.0 * correct / seen, rate, TimeSpan.FromSeconds(Math.Max(0, remaining) / Math.Max(1e-9, rate)), lr));
                 }
                 int next = batch.Index + 1;
+                if (StopRequest.IsRequested && hooks.SaveCheckpoint is { } save)
+                {
+                    // Where an uninterrupted run would be after this batch: resuming continues from here.
+                    var (e, b) = next < loader.BatchesPerEpoch ? (epoch, next) : (epoch + 1, 0);
+                    throw new RunStoppedException(save(e, b, optimizer), e, b);
+                }
                 if (o.CheckpointEveryBatches > 0 && next % o.CheckpointEveryBatches == 0 && next < loader.BatchesPerEpoch)
                     hooks.SaveCheckpoint?.Invoke(epoch, next, optimizer);
             }

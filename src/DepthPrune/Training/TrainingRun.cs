@@ -16,8 +16,11 @@ public static class TrainingRun
         var hooks = new TrainHooks
         {
             Masks = masks, Progress = progress, Stage = meta.Stage, ExtraLoss = extraLoss,
-            SaveCheckpoint = (epoch, batch, optimizer) => Checkpoint.Save(checkpointPath, model,
-                meta with { Epoch = epoch, Batch = batch, Train = options, Complete = epoch >= options.Epochs }, masks, optimizer),
+            SaveCheckpoint = (epoch, batch, optimizer) =>
+            {
+                Checkpoint.Save(checkpointPath, model, meta with { Epoch = epoch, Batch = batch, Train = options, Complete = epoch >= options.Epochs }, masks, optimizer);
+                return checkpointPath;
+            },
         };
         if (resumeFrom is null && options.Epochs == 0)
             Checkpoint.Save(checkpointPath, model, meta with { Train = options, Complete = true }, masks);

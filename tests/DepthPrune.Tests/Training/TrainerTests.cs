@@ -37,6 +37,7 @@ public class TrainerTests
             {
                 Checkpoint.Save(path, killed, Meta(killed) with { Epoch = epoch, Batch = batch, Train = Options }, null, optimizer);
                 if (epoch == 1 && batch == 3) throw new SimulatedKill();
+                return path;
             },
         };
         Assert.Throws<SimulatedKill>(() => Trainer.Fit(killed, data, Options, Compute.Cpu, hooks));
@@ -50,6 +51,38 @@ public class TrainerTests
         var b = resumed.Model.Net.state_dict();
         Assert.Equal(a.Keys, b.Keys);
         foreach (var key in a.Keys) Assert.True(a[key].equal(b[key]).all().item<bool>(), $"{key} differs after resume");
+    }
+
+    [Fact]
+    public void A_stop_request_saves_where_the_run_is_and_resuming_reaches_the_same_weights()
+    {
+        using var data = TestData.Quadrants(train: 200, size: 16);
+        using var dir = new TempDir();
+        using var straight = NewModel();
+        TrainingRun.Run(straight, data, Options, Compute.Cpu, dir["straight.ckpt"], Meta(straight), null, null);
+
+        using var stopped = NewModel();
+        var ctrlC = new Progress(p => { if (p.Epoch == 2 && p.Batch == 2) StopRequest.Request(); });
+        try
+        {
+            var e = Assert.Throws<RunStoppedException>(() => TrainingRun.Run(stopped, data, Options, Compute.Cpu, dir["stopped.ckpt"], Meta(stopped), null, ctrlC));
+            Assert.Equal(dir["stopped.ckpt"], e.Checkpoint);
+            Assert.Contains("epoch 2, batch 3", e.Message);   // the next batch to run
+        }
+        finally { StopRequest.Clear(); }
+
+        using var resumed = Checkpoint.Load(dir["stopped.ckpt"], Compute.Cpu);
+        Assert.Equal((1, 2), (resumed.Meta.Epoch, resumed.Meta.Batch));
+        TrainingRun.Run(resumed.Model, data, Options, Compute.Cpu, dir["stopped.ckpt"], Meta(resumed.Model), null, null, resumed);
+        var a = straight.Net.state_dict();
+        var b = resumed.Model.Net.state_dict();
+        foreach (var key in a.Keys) Assert.True(a[key].equal(b[key]).all().item<bool>(), $"{key} differs after a stop and resume");
+    }
+
+    /// <summary>Reports synchronously (System.Progress would post to the thread pool).</summary>
+    sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
     }
 
     [Fact]

@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using static DepthPrune.Tests.Foundation.CliConventionTests;
+
+namespace DepthPrune.Tests.Foundation;
+
+public class CtrlCTests
+{
+    [FashionMnistFact]
+    public void Ctrl_c_stops_at_a_checkpoint_says_how_to_resume_and_the_resume_finishes()
+    {
+        using var dir = new TempDir();
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        string[] args = ["train", "--model", "resnet18-cifar", "--width", "0.125", "--train-subset", "4000", "--epochs", "2", "--out", dir["run"]];
+        var start = new ProcessStartInfo(dotnet, ["exec", Path.Combine(AppContext.BaseDirectory, "DepthPrune.Cli.dll"), .. args])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = new List<string>();
+        bool sent = false;
+        string? line;
+        while ((line = process.StandardError.ReadLine()) is not null)
+        {
+            stderr.Add(line);
+            if (!sent && line.StartsWith("model resnet18-cifar"))   // the command is running; it stops after its next batch
+            {
+                Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
+                sent = true;
+            }
+        }
+        process.WaitForExit();
+        Assert.True(sent, string.Join("\n", stderr));
+        Assert.Equal(130, process.ExitCode);
+        string hint = stderr.Last();
+        Assert.Contains($"checkpoint {dir["run/last.ckpt"]} saved", hint);
+        Assert.Contains("continue with: depthprune train ", hint);
+        Assert.False(File.Exists(dir["run/model.ckpt"]));
+
+        var (code, _, err) = Run([.. args, "--resume", "--quiet"]);
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(dir["run/model.ckpt"]));
+    }
+}
