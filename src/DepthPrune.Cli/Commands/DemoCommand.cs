@@ -74,6 +74,7 @@ public static class DemoCommand
                 progress.Line($"folding {easierBest} (every linear chain) and exporting it to ONNX");
                 using var loaded = Checkpoint.Load(easierBest, Compute.Cpu);
                 var fold = FoldReport.Measure(loaded.Model, bundle, FoldPolicy.Depth, Compute.Cpu, 256, 10, Path.Combine(dir, "easier-folded.onnx"));
+                Reporting.FoldSummary.Record(easierBest, "depth", fold);
                 output.WriteLine();
                 output.WriteLine($"EASIER's best folded (./depthprune fold --policy depth): depth {fold.Original.Depth} -> {fold.Folded.Depth}, " +
                     $"MACs {fold.Original.Macs:N0} -> {fold.Folded.Macs:N0}, {fold.Original.LatencySeconds * 1000:F1} -> {fold.Folded.LatencySeconds * 1000:F1} ms per 256 images, {fold.Merges.Count} merges");

@@ -37,6 +37,7 @@ public static class FoldCommand
                     parsed.GetValue(batchSize), parsed.GetValue(repeats), parsed.GetValue(onnx));
             }
             catch (NotSupportedException e) { throw new UsageException($"--checkpoint {parsed.GetValue(checkpoint)}: {e.Message}"); }
+            string? runReport = Reporting.FoldSummary.Record(parsed.GetValue(checkpoint)!, parsed.GetValue(policy)!, r);
             var report = new
             {
                 checkpoint = parsed.GetValue(checkpoint), model = model.Name, policy = parsed.GetValue(policy), dataset = data.Name,
@@ -62,6 +63,7 @@ public static class FoldCommand
                 output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per output position{(s.Exact ? "" : ", not exact at the borders")}");
             output.WriteLine(TestLine(data.Name, r));
             if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
+            if (runReport is not null) output.WriteLine($"report: {runReport}");
             return CliApp.Ok;
         });
         return command;

@@ -31,6 +31,28 @@ public static class RunPlots
         return plot.GetImageBytes(Width, Math.Max(Height, 120 + 16 * layers.Count), ImageFormat.Png);
     }
 
+    /// <summary>Latency and MACs of each folded network as a fraction of its original (below 1: cheaper).</summary>
+    public static byte[] FoldRatios(IReadOnlyList<FoldSummary> folds)
+    {
+        var plot = new Plot();
+        var bars = new List<Bar>();
+        for (int i = 0; i < folds.Count; i++)
+        {
+            bars.Add(new Bar { Position = 3 * i, Value = folds[i].LatencyMsFolded / folds[i].LatencyMsOriginal, FillColor = Colors.C0 });
+            bars.Add(new Bar { Position = 3 * i + 1, Value = (double)folds[i].MacsFolded / folds[i].MacsOriginal, FillColor = Colors.C1 });
+        }
+        plot.Add.Bars(bars);
+        plot.Add.HorizontalLine(1, color: Colors.Gray, pattern: LinePattern.Dashed);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, folds.Count).Select(i => 3.0 * i + 0.5).ToArray(), folds.Select(f => $"{f.Checkpoint} ({f.Policy})").ToArray());
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "latency folded / original", FillColor = Colors.C0 });
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "MACs folded / original", FillColor = Colors.C1 });
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Axes.SetLimitsY(0, Math.Max(1.4, bars.Max(b => b.Value) * 1.3));   // room for the legend above the bars
+        plot.Title("Folded network against the original");
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
     /// <summary>One line per run: a value of the dense model and of each iteration against removed activations.</summary>
     public static byte[] AgainstRemoved(IReadOnlyList<(string Label, RunRecord Run)> runs, Func<IterationRecord, double> value, string title, string yLabel)
     {

@@ -50,6 +50,18 @@ public static class RunReport
             plots.Add(("entropy.png", "Layer entropy after each iteration (bits)", RunPlots.LayerHeatmap(run, i => i.Entropies, "Layer entropy H_l", "bits")));
         if (run.Iterations.Any(i => i.Sparsity > 0))
             plots.Add(("sparsity.png", "Share of pruned weights per layer", RunPlots.LayerHeatmap(run, i => i.LayerSparsity, "Layer sparsity", "pruned share")));
+        var folds = FoldSummary.All(runDir);
+        if (folds.Count > 0)
+        {
+            md.AppendLine("Folded with `depthprune fold` (latency: median of a test batch in libtorch; top-1 and agreement on the test split):").AppendLine();
+            md.AppendLine("| checkpoint | policy | depth | MACs | latency ms | top-1 | predictions agree | exact |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---|");
+            foreach (var f in folds)
+                md.AppendLine($"| {f.Checkpoint} | {f.Policy} | {f.DepthOriginal} -> {f.DepthFolded} | {f.MacsOriginal:N0} -> {f.MacsFolded:N0} | " +
+                              $"{F(f.LatencyMsOriginal)} -> {F(f.LatencyMsFolded)} | {F(f.Top1Original)} -> {F(f.Top1Folded)} | {F(f.Agreement)}% | {(f.Exact ? "yes" : "no")} |");
+            md.AppendLine();
+            plots.Add(("fold.png", "Folded against original: latency and MACs", RunPlots.FoldRatios(folds)));
+        }
         WritePlots(outDir, plots, md);
         string path = Path.Combine(outDir, File);
         AtomicFile.WriteText(path, md.ToString());

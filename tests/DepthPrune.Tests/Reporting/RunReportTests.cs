@@ -60,6 +60,21 @@ public class RunReportTests
     }
 
     [Fact]
+    public void Folding_a_checkpoint_of_a_run_adds_the_fold_to_its_report()
+    {
+        using var data = TestData.Quadrants(train: 96, size: 8);
+        using var dir = new TempDir();
+        RunMethod("easier", dir["run"], data);
+        using var loaded = Checkpoint.Load(dir["run/iter-2.ckpt"], Compute.Cpu);
+        var fold = DepthPrune.Folding.FoldReport.Measure(loaded.Model, data, DepthPrune.Folding.FoldPolicy.Depth, Compute.Cpu, 32, 2, null);
+        Assert.Equal(dir["run/report.md"], FoldSummary.Record(dir["run/iter-2.ckpt"], "depth", fold));
+        string report = File.ReadAllText(dir["run/report.md"]);
+        Assert.Contains($"| iter-2.ckpt | depth | {fold.Original.Depth} -> {fold.Folded.Depth} |", report);
+        AssertPng(dir["run/plots/fold.png"]);
+        Assert.Null(FoldSummary.Record(dir["elsewhere.ckpt"], "depth", fold));   // a checkpoint outside a run has no report
+    }
+
+    [Fact]
     public void Report_refuses_what_is_not_a_run_by_name()
     {
         using var dir = new TempDir();
