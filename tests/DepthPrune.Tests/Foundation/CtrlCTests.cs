@@ -9,13 +9,8 @@ public class CtrlCTests
     public void Ctrl_c_stops_at_a_checkpoint_says_how_to_resume_and_the_resume_finishes()
     {
         using var dir = new TempDir();
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         string[] args = ["train", "--model", "resnet18-cifar", "--width", "0.125", "--train-subset", "4000", "--epochs", "2", "--out", dir["run"]];
-        var start = new ProcessStartInfo(dotnet, ["exec", Path.Combine(AppContext.BaseDirectory, "DepthPrune.Cli.dll"), .. args])
-        {
-            RedirectStandardError = true, RedirectStandardOutput = true,
-        };
-        using var process = Process.Start(start)!;
+        using var process = ChildProcess.StartCli(args);
         var stderr = new List<string>();
         bool sent = false;
         string? line;

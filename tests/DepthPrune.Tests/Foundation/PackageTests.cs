@@ -16,8 +16,6 @@ public class PackageTests
         return dir?.FullName ?? throw new InvalidOperationException("DepthPrune.sln not found above " + AppContext.BaseDirectory);
     }
 
-    static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
     static string Exec(string file, string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo(file, args) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -41,8 +39,8 @@ public class PackageTests
         using var dir = new TempDir();
         try
         {
-            Exec(Dotnet, root, "pack", "src/DepthPrune/DepthPrune.csproj", "-c", configuration, "--no-build", "-o", dir["feed"], $"-p:PackageVersion={version}");
-            Exec(Dotnet, root, "pack", "src/DepthPrune.Cli/DepthPrune.Cli.csproj", "-c", configuration, "-r", "linux-x64", "-o", dir["feed"], $"-p:PackageVersion={version}");
+            Exec(ChildProcess.Dotnet, root, "pack", "src/DepthPrune/DepthPrune.csproj", "-c", configuration, "--no-build", "-o", dir["feed"], $"-p:PackageVersion={version}");
+            Exec(ChildProcess.Dotnet, root, "pack", "src/DepthPrune.Cli/DepthPrune.Cli.csproj", "-c", configuration, "-r", "linux-x64", "-o", dir["feed"], $"-p:PackageVersion={version}");
             Assert.True(File.Exists(dir[$"feed/DepthPrune.{version}.snupkg"]));   // symbols
             File.WriteAllText(dir["NuGet.config"], $"""
                 <?xml version="1.0" encoding="utf-8"?>
@@ -55,7 +53,7 @@ public class PackageTests
                 </configuration>
                 """);
 
-            Exec(Dotnet, dir.Path, "tool", "install", "--tool-path", dir["tools"], "--configfile", dir["NuGet.config"], "DepthPrune.Cli", "--version", version);
+            Exec(ChildProcess.Dotnet, dir.Path, "tool", "install", "--tool-path", dir["tools"], "--configfile", dir["NuGet.config"], "DepthPrune.Cli", "--version", version);
             using (var info = JsonDocument.Parse(Exec(dir["tools/depthprune"], dir.Path, "info", "--json")))
             {
                 Assert.True(info.RootElement.GetProperty("native_loaded").GetBoolean());
@@ -94,8 +92,8 @@ public class PackageTests
                 foreach (var layer in EntropyProbe.Measure(model, new BatchLoader(images, 32, new Pipeline([]), shuffle: false, 0, Compute.Cpu)))
                     Console.WriteLine($"{layer.Name} {layer.Neurons} {layer.Entropy:F4}");
                 """);
-            Exec(Dotnet, dir["consumer"], "build", "-c", "Release", "--nologo");
-            string probe = Exec(Dotnet, dir["consumer"], "exec", dir["consumer/bin/Release/net10.0/linux-x64/Consumer.dll"]);
+            Exec(ChildProcess.Dotnet, dir["consumer"], "build", "-c", "Release", "--nologo");
+            string probe = Exec(ChildProcess.Dotnet, dir["consumer"], "exec", dir["consumer/bin/Release/net10.0/linux-x64/Consumer.dll"]);
             var lines = probe.Trim().Split('\n');
             Assert.Equal(["relu1 6", "relu2 16", "relu3 120", "relu4 84"], lines.Select(l => string.Join(" ", l.Split(' ')[..2])));
             Assert.All(lines, l => Assert.InRange(double.Parse(l.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture), 0, 1));

@@ -8,13 +8,7 @@ public class SweepTests
     const string Grid = "methods: [easier, nepenthe]\ngrid:\n  seed: [0, 1]\nflags:\n  model: mlp\n  width: 0.25\n  train-subset: 300\n" +
                         "  pretrain-epochs: 2\n  finetune-epochs: 1\n  max-iterations: 1\n  tolerance: 100\n";
 
-    static Process Shard(string grid, string outDir, string shard)
-    {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet, ["exec", Path.Combine(AppContext.BaseDirectory, "DepthPrune.Cli.dll"),
-            "sweep", "--grid", grid, "--shard", shard, "--out", outDir]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        return Process.Start(start)!;
-    }
+    static Process Shard(string grid, string outDir, string shard) => ChildProcess.StartCli("sweep", "--grid", grid, "--shard", shard, "--out", outDir);
 
     /// <summary>The table rows of a comparison report (the plots are drawn from the same records).</summary>
     static string Table(string report) => string.Join("\n", File.ReadLines(report).Where(l => l.StartsWith('|')));
