@@ -3,7 +3,6 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using DepthPrune.Cli.Commands;
 using DepthPrune.Runtime;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace DepthPrune.Cli;
@@ -43,15 +42,9 @@ public static class ConfigFile
 
     static IEnumerable<(string Key, YamlNode Value)> Read(string path)
     {
-        var yaml = new YamlStream();
-        try
-        {
-            using var reader = new StreamReader(path);
-            yaml.Load(reader);
-        }
-        catch (YamlException e) { throw new UsageException($"{OptionName} {path}: not YAML or JSON ({e.Message})"); }
-        if (yaml.Documents.Count == 0) return [];
-        if (yaml.Documents[0].RootNode is not YamlMappingNode map)
+        YamlNode? root = YamlInput.Load(path, OptionName);
+        if (root is null) return [];
+        if (root is not YamlMappingNode map)
             throw new UsageException($"{OptionName} {path}: expected a mapping of flag names to values");
         return map.Children.Select(p => (p.Key is YamlScalarNode { Value: { } k } ? k : throw new UsageException($"{OptionName} {path}: keys must be names"), p.Value));
     }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using DepthPrune.Runtime;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace DepthPrune.Cli.Commands;
@@ -62,14 +61,8 @@ public static class SweepCommand
     /// each over its values as listed (the last flag varies fastest).</summary>
     public static IReadOnlyList<Cell> Cells(string gridPath)
     {
-        YamlMappingNode root;
-        try
-        {
-            var yaml = new YamlStream();
-            using (var reader = new StreamReader(gridPath)) yaml.Load(reader);
-            root = yaml.Documents.FirstOrDefault()?.RootNode as YamlMappingNode ?? throw new UsageException($"--grid {gridPath}: expected a mapping with methods, grid and flags");
-        }
-        catch (YamlException e) { throw new UsageException($"--grid {gridPath}: not YAML ({e.Message})"); }
+        var root = YamlInput.Load(gridPath, "--grid") as YamlMappingNode
+                   ?? throw new UsageException($"--grid {gridPath}: expected a mapping with methods, grid and flags");
         foreach (var key in root.Children.Keys.Cast<YamlScalarNode>().Select(k => k.Value))
             if (key is not ("methods" or "grid" or "flags")) throw new UsageException($"--grid {gridPath}: unknown key '{key}' (expected methods, grid, flags)");
         List<string> Values(YamlNode node, string what) => node switch

@@ -117,24 +117,30 @@ public static class Checkpoint
     public static Loaded Load(string path, Compute compute) => Open(path, zip =>
     {
         CheckpointMeta meta = ReadMeta(zip, path);
-        ZooModel model = ModelZoo.Create(meta.Model, meta.ModelOptions);
+        ZooModel model;
+        try { model = ModelZoo.Create(meta.Model, meta.ModelOptions); }
+        catch (UsageException e) { throw new DataFormatException($"{path}: meta.json describes no model this version builds ({e.Message})"); }
         try
         {
             ApplySlotStates(model, meta.Slots, path, compute.Device);
             model.Net.to(compute.Device);
-            using (var weights = OpenEntry(zip, "model.bin", path))
+            // No entry of a checkpoint of this model is larger than a few copies of its state
+            // (weights, masks, optimizer moments): a bigger one is damaged or hostile, and is not read.
+            long stateBytes = model.Net.state_dict().Values.Sum(t => t.numel() * t.element_size());
+            long limit = (1L << 26) + 8 * stateBytes;
+            using (var weights = OpenEntry(zip, "model.bin", path, limit))
                 model.Net.load(weights, strict: true);
             PruningMasks? masks = null;
             if (zip.GetEntry("masks.bin") is { } maskEntry)
             {
-                using var reader = new BinaryReader(Buffer(maskEntry));
+                using var reader = new BinaryReader(Buffer(maskEntry, path, limit));
                 masks = PruningMasks.Load(reader, model, compute.Device);
             }
             return new Loaded
             {
                 Model = model, Meta = meta, Masks = masks,
-                OptimizerState = zip.GetEntry("optimizer.bin") is { } o ? Buffer(o).ToArray() : null,
-                RngState = zip.GetEntry("rng.bin") is { } r ? Buffer(r).ToArray() : null,
+                OptimizerState = zip.GetEntry("optimizer.bin") is { } o ? Buffer(o, path, limit).ToArray() : null,
+                RngState = zip.GetEntry("rng.bin") is { } r ? Buffer(r, path, limit).ToArray() : null,
             };
         }
         catch
@@ -160,20 +166,35 @@ public static class Checkpoint
 
     static CheckpointMeta ReadMeta(ZipArchive zip, string path)
     {
-        using var stream = OpenEntry(zip, "meta.json", path);
+        using var stream = OpenEntry(zip, "meta.json", path, MetaLimit);
         var meta = JsonSerializer.Deserialize<CheckpointMeta>(stream, Json) ?? throw new DataFormatException($"{path}: empty meta.json");
         if (meta.Format != CheckpointMeta.CurrentFormat)
             throw new DataFormatException($"{path}: checkpoint format {meta.Format}, this version reads {CheckpointMeta.CurrentFormat}");
         return meta;
     }
 
-    static MemoryStream OpenEntry(ZipArchive zip, string name, string path) =>
-        Buffer(zip.GetEntry(name) ?? throw new DataFormatException($"{path}: checkpoint has no {name}"));
+    const long MetaLimit = 64L << 20;   // meta.json: slot masks of the widest models fit many times over
 
-    static MemoryStream Buffer(ZipArchiveEntry entry)
+    static MemoryStream OpenEntry(ZipArchive zip, string name, string path, long limit) =>
+        Buffer(zip.GetEntry(name) ?? throw new DataFormatException($"{path}: checkpoint has no {name}"), path, limit);
+
+    /// <summary>Reads an entry into memory, refusing one that declares or inflates to more than the
+    /// limit (a zip entry can claim, or decompress to, far more than its compressed size).</summary>
+    static MemoryStream Buffer(ZipArchiveEntry entry, string path, long limit)
     {
+        string tooLarge = $"{path}: entry {entry.FullName} holds more than {limit:N0} bytes, more than a checkpoint of this model can; damaged or not a DepthPrune checkpoint";
+        if (entry.Length > limit) throw new DataFormatException(tooLarge);
         var memory = new MemoryStream();
-        using (var s = entry.Open()) s.CopyTo(memory);
+        using (var s = entry.Open())
+        {
+            var chunk = new byte[1 << 16];
+            int n;
+            while ((n = s.Read(chunk)) > 0)
+            {
+                if (memory.Length + n > limit) throw new DataFormatException(tooLarge);
+                memory.Write(chunk, 0, n);
+            }
+        }
         memory.Position = 0;
         return memory;
     }
