@@ -42,7 +42,7 @@ public static class DemoCommand
             using (var model = ModelZoo.Create("resnet18-cifar", modelOptions))
             {
                 var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = dataOptions, Train = train };
-                TrainingRun.Run(model, bundle, train, Compute.Cpu, Path.Combine(dense, TrainCommand.LastCheckpoint), meta, null, progress);
+                TrainingRun.Run(model, bundle, train, Compute.Cpu, Path.Combine(dense, TrainCommand.LastCheckpoint), meta, null, progress, log: progress.Line);
                 Checkpoint.Save(Path.Combine(dense, TrainCommand.ModelCheckpoint), model, meta with { Epoch = train.Epochs, Complete = true });
             }
             var runs = new List<RunRecord>();

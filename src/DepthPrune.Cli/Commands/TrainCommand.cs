@@ -47,7 +47,7 @@ public static class TrainCommand
                 progress.Line($"model {model.Name} (width {model.Options.Width}), data {data.Name}: {data.Train.Count} train / {data.Test.Count} test, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate} {options.Schedule}");
                 var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = dataOptions, Train = options, Stage = "train" };
                 var testLoader = data.EvalLoader(data.Test, 256, compute);
-                var history = TrainingRun.Run(model, data, options, compute, last, meta, null, progress, resumed, evalLoader: testLoader);
+                var history = TrainingRun.Run(model, data, options, compute, last, meta, null, progress, resumed, evalLoader: testLoader, log: progress.Line);
                 // The last epoch already evaluated the test set; only a run with nothing left to train needs it here.
                 var test = history.LastOrDefault()?.Test ?? Evaluation.Run(model, testLoader);
                 var finalMeta = meta with { Epoch = options.Epochs, Complete = true, Metrics = new() { ["test_top1"] = test.Top1, ["test_top5"] = test.Top5, ["test_loss"] = test.Loss } };

@@ -86,7 +86,7 @@ public static class MethodRun
                 {
                     log($"pretraining the dense model: {pretrain.Epochs} epochs");
                     TrainingRun.Run(model, s.Data, pretrain, s.Compute, current, Meta(state, "pretrain"), null, progress,
-                        resumed?.Meta.Stage == "pretrain" ? resumed : null);
+                        resumed?.Meta.Stage == "pretrain" ? resumed : null, log: log);
                 }
                 var denseRecord = Measure(model, masks, testLoader, valLoader, s, 0, [], new(), 0, Path.Combine(s.OutDir, Dense));
                 Checkpoint.Save(Path.Combine(s.OutDir, Dense), model, Meta(state, "dense"), masks);
@@ -138,7 +138,7 @@ public static class MethodRun
                 }
 
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
-                    resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options));
+                    resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log);
                 resumed = null;
                 var after = method.After(context([]));
                 // Layers that fine-tuning or pruning left constant are linearized now (exactly), so

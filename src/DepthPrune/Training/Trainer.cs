@@ -72,8 +72,9 @@ public static class Trainer
                     hooks.Masks?.ApplyToWeights(model);
 
                     double batchLoss = loss.item<float>();
+                    if (hooks.ExtraLoss is not null && !double.IsFinite(total.item<float>())) batchLoss = double.NaN;   // what was optimized diverged
                     if (!double.IsFinite(batchLoss))
-                        throw new InvalidOperationException($"{hooks.Stage}: loss became {batchLoss} at epoch {epoch + 1}, batch {batch.Index + 1} (lower --lr?)");
+                        throw new DivergedException($"{hooks.Stage}: loss became {batchLoss} at epoch {epoch + 1}, batch {batch.Index + 1}");
                     lossSum += batchLoss * batch.Size;
                     correct += logits.argmax(1).eq(batch.Targets).sum().item<long>();
                     seen += batch.Size;
