@@ -27,6 +27,7 @@ public static class TrainCommand
             Checkpoint.Loaded? resumed = null;
             if (runArgs.Resume(parsed))
             {
+                AtomicFile.RemoveUnfinished(dir);
                 if (!File.Exists(last)) throw new UsageException($"--resume: no checkpoint {last} to resume from");
                 resumed = Checkpoint.Load(last, compute);
             }

@@ -23,7 +23,7 @@ public static class IdxReader
             if (y[i] >= classes.Count)
                 throw new DataFormatException($"{labelsPath}: label {y[i]} at index {i} is outside 0..{classes.Count - 1}");
         }
-        return ImageSet.FromBytes(images[16..(16 + count * rows * cols)], [count, 1, rows, cols], y, classes, imagesPath);
+        return ImageSet.FromBytes(images[16..(int)(16L + (long)count * rows * cols)], [count, 1, rows, cols], y, classes, imagesPath);
     }
 
     static (int Count, int Rows, int Cols) ImageHeader(byte[] data, string path)
@@ -33,7 +33,9 @@ public static class IdxReader
         int count = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4));
         int rows = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(8));
         int cols = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(12));
-        long expected = 16L + (long)count * rows * cols;
+        // Each factor is checked against the file first, so the product cannot overflow.
+        long perImage = (long)Math.Max(rows, 0) * Math.Max(cols, 0);
+        long expected = perImage <= data.Length ? 16L + Math.Max(count, 0) * perImage : long.MaxValue;
         if (count < 0 || rows <= 0 || cols <= 0 || data.Length < expected)
             throw new DataFormatException($"{path}: truncated: header declares {count} images of {rows}x{cols} ({expected} bytes), file has {data.Length}");
         return (count, rows, cols);

@@ -58,6 +58,7 @@ public static class MethodRun
         }
         else if (File.Exists(current))
             throw new UsageException($"--out {s.OutDir}: already holds a run ({current}); pass --resume to continue it or choose another folder");
+        AtomicFile.RemoveUnfinished(s.OutDir);   // a killed run's temp files; what they were replacing is whole
 
         State state = resumed?.Meta.MethodState is { } json ? json.Deserialize<State>(Checkpoint.Json)! : new State();
         if (state is { Phase: "done", Run.StopReason: var reason } && reason.StartsWith(MaxIterationsReason))

@@ -23,6 +23,14 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Removes what a killed writer left in a run folder: its unfinished temp files (the
+    /// files they were replacing are whole). Call it only where no other process writes.</summary>
+    public static void RemoveUnfinished(string directory)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (string file in Directory.EnumerateFiles(directory, "*.tmp-*", SearchOption.AllDirectories)) File.Delete(file);
+    }
+
     public static void WriteText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 }

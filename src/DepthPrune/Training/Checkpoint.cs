@@ -158,7 +158,8 @@ public static class Checkpoint
             using var zip = ZipFile.OpenRead(path);
             return read(zip);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or JsonException or ArgumentException)
+        // What damaged bytes raise in the zip, JSON and tensor readers (BinaryReader: FormatException, IOException).
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or OverflowException or JsonException or ArgumentException)
         {
             throw new DataFormatException($"{path}: not a readable DepthPrune checkpoint ({e.Message})");
         }
