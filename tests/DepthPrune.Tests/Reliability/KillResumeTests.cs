@@ -71,4 +71,26 @@ public class KillResumeTests
     }
 
     static bool RunFinished(string runDir) => DepthPrune.Reporting.RunReport.Load(runDir).Finished;
+
+    [FashionMnistFact]
+    public void A_fold_killed_while_it_measures_or_writes_onnx_never_leaves_a_partial_model()
+    {
+        using var dir = new TempDir();
+        Seeding.Seed(3);
+        using (var model = DepthPrune.Models.ModelZoo.Create("resnet18-cifar", new DepthPrune.Models.ModelOptions(Classes: 10, InChannels: 1, Width: 0.125, InputSize: 28)))
+        {
+            model.Slots["layer1.0.relu1"].SetIdentity();
+            Checkpoint.Save(dir["m.ckpt"], model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Complete = true, Data = new DepthPrune.Data.DataOptions("fashion-mnist") });
+        }
+        int kills = 0;
+        foreach (double seconds in new[] { 1.5, 2.5, 3.5, 4.5 })
+        {
+            using var process = ChildProcess.StartCli("fold", "--checkpoint", dir["m.ckpt"], "--policy", "depth", "--onnx", dir["m.onnx"]);
+            if (!process.WaitForExit(TimeSpan.FromSeconds(seconds))) { process.Kill(); process.WaitForExit(); kills++; }
+            if (File.Exists(dir["m.onnx"]))
+                using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(dir["m.onnx"])) Assert.Single(session.InputMetadata);
+            File.Delete(dir["m.onnx"]);
+        }
+        Assert.True(kills >= 1, "no kill landed");
+    }
 }
