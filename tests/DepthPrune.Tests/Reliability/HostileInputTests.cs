@@ -47,6 +47,21 @@ public class HostileInputTests
     }
 
     [Fact]
+    public void A_pickle_nested_200000_lists_deep_is_refused_without_overflowing_the_stack()
+    {
+        using var dir = new TempDir();
+        // torch.save's layout (a zip with archive/data.pkl) around a pickle of 200,000 nested lists.
+        byte[] pickle = [0x80, 0x02, .. Enumerable.Repeat((byte)']', 200_000), .. Enumerable.Repeat((byte)'a', 199_999), (byte)'.'];
+        using (var zip = ZipFile.Open(dir["deep.pt"], ZipArchiveMode.Create))
+        {
+            foreach (var (name, bytes) in new[] { ("archive/data.pkl", pickle), ("archive/version", "3\n"u8.ToArray()), ("archive/byteorder", "little"u8.ToArray()) })
+                using (var s = zip.CreateEntry(name).Open()) s.Write(bytes);
+        }
+        var e = Assert.Throws<DataFormatException>(() => StateDictFile.Read(dir["deep.pt"]));
+        Assert.Contains("deep.pt: not a readable state_dict", e.Message);
+    }
+
+    [Fact]
     public void A_safetensors_header_claiming_a_terabyte_tensor_is_refused_without_allocating_it()
     {
         using var dir = new TempDir();

@@ -119,6 +119,26 @@ public class ReaderFuzzTests
     }
 
     [Fact]
+    public void Image_folder_tree()
+    {
+        using var dir = new TempDir();
+        foreach (string c in new[] { "cat", "dog" })
+            for (int i = 0; i < 3; i++) SyntheticFiles.WritePng(dir[$"{c}/{i}.png"], 8, 8, (byte)(40 * i), 100, 200);
+        Fuzz("PNG in an image tree", File.ReadAllBytes(dir["cat/0.png"]), dir["cat/0.png"],
+            () => ImageFolderReader.ReadClassFolders(dir.Path, ["cat", "dog"], null).Dispose());
+    }
+
+    [Fact]
+    public void Onnx_import()
+    {
+        using var dir = new TempDir();
+        Seeding.Seed(1);
+        using var model = ModelZoo.Create("lenet5", new ModelOptions(Classes: 10, InChannels: 1, InputSize: 28));
+        DepthPrune.Export.OnnxExport.Write(DepthPrune.Export.OnnxExport.Build(DepthPrune.Folding.Folder.Compile(model), model.Options, model.Name), dir["m.onnx"]);
+        Fuzz("ONNX", File.ReadAllBytes(dir["m.onnx"]), dir["m.onnx"], () => OnnxConvBnImport.Apply(model, dir["m.onnx"]));
+    }
+
+    [Fact]
     public void Run_record()
     {
         using var dir = new TempDir();
