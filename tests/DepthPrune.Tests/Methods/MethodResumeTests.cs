@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using DepthPrune.Data;
 using DepthPrune.Methods;
 using DepthPrune.Models;
@@ -36,22 +35,6 @@ public class MethodResumeTests
         },
     };
 
-    static string Normalised(string runJson, string dir)
-    {
-        var root = JsonNode.Parse(File.ReadAllText(runJson))!;
-        void Strip(JsonNode? node)
-        {
-            if (node is JsonObject o)
-            {
-                o.Remove("seconds");
-                foreach (var (_, child) in o.ToList()) Strip(child);
-            }
-            else if (node is JsonArray a) foreach (var child in a) Strip(child);
-        }
-        Strip(root);
-        return root.ToJsonString().Replace(dir, "RUN");
-    }
-
     [Theory]
     [InlineData("easier", "pretrain", 2, 2)]      // killed in the second pretraining epoch
     [InlineData("easier", "finetune", 1, 3)]      // killed while fine-tuning an iteration
@@ -73,7 +56,7 @@ public class MethodResumeTests
         Assert.Throws<Killed>(() => MethodRun.Run(DepthMethod.Create(method), Setup(killed.Path, data, resume: false), kill));
         MethodRun.Run(DepthMethod.Create(method), Setup(killed.Path, data, resume: true));
 
-        Assert.Equal(Normalised(straight["run.json"], straight.Path), Normalised(killed["run.json"], killed.Path));
+        Assert.Equal(RunJson.Normalised(straight.Path), RunJson.Normalised(killed.Path));
     }
 
     [Fact]
@@ -87,6 +70,6 @@ public class MethodResumeTests
         Assert.Throws<Killed>(() => MethodRun.Run(new Easier(), Setup(killed.Path, data, resume: false), null,
             line => { if (line.StartsWith("iteration 2: removed 2")) throw new Killed(); }));
         MethodRun.Run(new Easier(), Setup(killed.Path, data, resume: true));
-        Assert.Equal(Normalised(straight["run.json"], straight.Path), Normalised(killed["run.json"], killed.Path));
+        Assert.Equal(RunJson.Normalised(straight.Path), RunJson.Normalised(killed.Path));
     }
 }

@@ -15,18 +15,6 @@ public class KillResumeTests
     static readonly string[] Job = ["nepenthe", "--model", "resnet18-cifar", "--width", "0.125", "--train-subset", "1000", "--pretrain-epochs", "2",
         "--finetune-epochs", "1", "--max-iterations", "2", "--tolerance", "100", "--checkpoint-every", "2", "--quiet"];
 
-    static string Normalised(string runDir)
-    {
-        var root = JsonNode.Parse(File.ReadAllText(Path.Combine(runDir, "run.json")))!;
-        void Strip(JsonNode? node)
-        {
-            if (node is JsonObject o) { o.Remove("seconds"); foreach (var (_, child) in o.ToList()) Strip(child); }
-            else if (node is JsonArray a) foreach (var child in a) Strip(child);
-        }
-        Strip(root);
-        return root.ToJsonString().Replace(runDir, "RUN");
-    }
-
     /// <summary>Every file in the folder is whole: checkpoints load, JSON parses. A killed writer may
     /// leave its temp file (never under the real name); a resumed run removes those.</summary>
     static void AssertWhole(string runDir, bool allowTemp)
@@ -67,7 +55,7 @@ public class KillResumeTests
             Assert.True(code == 0, err);
         }
         AssertWhole(dir["killed"], allowTemp: false);
-        Assert.Equal(Normalised(dir["straight"]), Normalised(dir["killed"]));
+        Assert.Equal(Methods.RunJson.Normalised(dir["straight"]), Methods.RunJson.Normalised(dir["killed"]));
     }
 
     static bool RunFinished(string runDir) => DepthPrune.Reporting.RunReport.Load(runDir).Finished;
