@@ -42,6 +42,7 @@ public static class FoldCommand
             {
                 checkpoint = parsed.GetValue(checkpoint), model = model.Name, policy = parsed.GetValue(policy), dataset = data.Name,
                 original = Cost(r.Original), folded = Cost(r.Folded), batch_size = parsed.GetValue(batchSize),
+                latency = r.Deployed.Select(p => new { runtime = p.Runtime, batch = p.Batch, threads = p.Threads, original_ms = p.OriginalMs, folded_ms = p.FoldedMs, ratio = p.Ratio }).ToList(),
                 merges = r.Merges.Select(s => new { first = s.First, second = s.Second, macs_apart = s.MacsApart, macs_merged = s.MacsMerged, exact = s.Exact }).ToList(),
                 test = new
                 {
@@ -59,6 +60,8 @@ public static class FoldCommand
             output.WriteLine($"{"",-10} {"depth",6} {"params",12} {"MACs",15} {"ms/batch",9}");
             output.WriteLine($"{"original",-10} {r.Original.Depth,6} {r.Original.Parameters,12:N0} {r.Original.Macs,15:N0} {r.Original.LatencySeconds * 1000,9:F2}");
             output.WriteLine($"{"folded",-10} {r.Folded.Depth,6} {r.Folded.Parameters,12:N0} {r.Folded.Macs,15:N0} {r.Folded.LatencySeconds * 1000,9:F2}");
+            foreach (var p in r.Deployed)
+                output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {parsed.GetValue(repeats)}");
             foreach (var s in r.Merges)
                 output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per output position{(s.Exact ? "" : ", not exact at the borders")}");
             output.WriteLine(TestLine(data.Name, r));

@@ -12,13 +12,14 @@ public sealed record NetworkCost(int Depth, long Parameters, long Macs, double L
 /// outputs on the test split against the original, and (when written) the ONNX file checked
 /// against the folded network in ONNX Runtime.</summary>
 public sealed record FoldReport(NetworkCost Original, NetworkCost Folded, IReadOnlyList<FoldStep> Merges, OutputComparison Test,
-    string? OnnxPath, long OnnxBytes, OutputComparison? Onnx)
+    string? OnnxPath, long OnnxBytes, OutputComparison? Onnx, IReadOnlyList<LatencyPoint> Deployed)
 {
     /// <summary>Folds the model under the policy and measures everything on data's test split.
     /// Throws NotSupportedException (naming the op) for a structure that does not run as written.</summary>
     public static FoldReport Measure(ZooModel model, DataBundle data, FoldPolicy policy, Compute compute, int batchSize, int latencyRepeats, string? onnxPath)
     {
-        var (stages, merges) = Folder.Fold(Folder.Compile(model), policy);
+        var compiled = Folder.Compile(model);
+        var (stages, merges) = Folder.Fold(compiled, policy);
         using var folded = new FoldedNet(stages);
         model.Net.eval();
         var before = ModelCost.Count(model.Net, model.Options, compute.Device);
@@ -39,6 +40,6 @@ public sealed record FoldReport(NetworkCost Original, NetworkCost Folded, IReadO
         return new FoldReport(
             new NetworkCost(model.Structure.Depth(), before.Parameters, before.Macs, latency.Original),
             new NetworkCost(Folder.Depth(stages), after.Parameters, after.Macs, latency.Folded),
-            merges, test, onnxPath, bytes, onnx);
+            merges, test, onnxPath, bytes, onnx, DeployedLatency.Measure(model, compiled, folded, stages, compute.Device, latencyRepeats));
     }
 }
