@@ -28,6 +28,8 @@ public static class DeployedLatency
         int threads = get_num_threads();
         var o = model.Options;
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
+        // Two sessions timed in turn: spinning pool threads of one would steal the cores of the other.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         using var originalSession = new InferenceSession(OnnxExport.Build(original, o, model.Name, device).ToByteArray(), options);
         using var foldedSession = new InferenceSession(OnnxExport.Build(foldedStages, o, model.Name, device).ToByteArray(), options);
         var points = new List<LatencyPoint>();
