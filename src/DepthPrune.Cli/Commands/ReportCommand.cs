@@ -19,9 +19,9 @@ public static class ReportCommand
                 if (!Directory.Exists(dir)) throw new UsageException($"{dir}: no such run folder");
             string? target = parsed.GetValue(outDir);
             // A sweep folder (no run.json, run folders inside) is its runs compared.
-            if (dirs.Length == 1 && !File.Exists(Path.Combine(dirs[0], "run.json")))
+            if (dirs.Length == 1 && !File.Exists(Path.Combine(dirs[0], Methods.MethodRun.Record)))
             {
-                var cells = Directory.GetDirectories(dirs[0]).Where(d => File.Exists(Path.Combine(d, "run.json"))).Order(StringComparer.Ordinal).ToArray();
+                var cells = Directory.GetDirectories(dirs[0]).Where(d => File.Exists(Path.Combine(d, Methods.MethodRun.Record))).Order(StringComparer.Ordinal).ToArray();
                 if (cells.Length > 0) { output.WriteLine(RunReport.Compare(cells, target ?? dirs[0])); return CliApp.Ok; }
             }
             string path = dirs.Length == 1

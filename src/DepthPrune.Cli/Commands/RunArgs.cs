@@ -29,7 +29,7 @@ public sealed class RunArgs
     /// <summary>Writes RUN/config.yaml: every flag's value as this run uses it, so it can be repeated with --config.</summary>
     public static void SaveConfiguration(ParseResult p, string runDir)
     {
-        RunFolder.Require(runDir, 0);   // a folder that cannot be written is refused before any work
+        RunFolder.RequireWritable(runDir);   // a folder that cannot be written is refused before any work
         AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), ConfigFile.Resolved(p));
     }
 

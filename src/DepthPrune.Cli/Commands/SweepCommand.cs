@@ -33,7 +33,7 @@ public static class SweepCommand
             foreach (var cell in mine)
             {
                 string runDir = Path.Combine(dir, cell.Name);
-                string record = Path.Combine(runDir, "run.json");
+                string record = Path.Combine(runDir, Methods.MethodRun.Record);
                 if (File.Exists(record) && Reporting.RunReport.Load(runDir).Finished)
                 {
                     error.WriteLine($"sweep: {cell.Name}: complete, skipped");

@@ -48,7 +48,7 @@ public static class MethodRun
         s.Options.Validate();
         log ??= _ => { };
         string current = Path.Combine(s.OutDir, Current);
-        RunFolder.Require(s.OutDir, 0);   // writable; the room it needs is checked once the model is known
+        RunFolder.RequireWritable(s.OutDir);   // the room it needs is checked once the model is known
         Checkpoint.Loaded? resumed = null;
         if (s.Resume)
         {
@@ -76,7 +76,7 @@ public static class MethodRun
         try
         {
             // current, dense and one per iteration (at least a few), before any work is spent.
-            RunFolder.Require(s.OutDir, RunFolder.BytesFor(model, 3 + Math.Max(3, s.Options.MaxIterations)));
+            RunFolder.RequireRoom(s.OutDir, RunFolder.BytesFor(model, 3 + Math.Max(3, s.Options.MaxIterations)));
             model.Net.to(s.Compute.Device);
             var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = s.DataOptions };
             CheckpointMeta Meta(State st, string stage) => meta with { Stage = stage, MethodState = JsonSerializer.SerializeToElement(st, Checkpoint.Json) };

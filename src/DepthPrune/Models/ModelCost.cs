@@ -20,6 +20,9 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
         return new ModelCost(parameters, nonzero, macs, nonzeroMacs, model.Structure.Depth(), model.LinearDepth());
     }
 
+    /// <summary>Bytes of the model's state (parameters and buffers), as a checkpoint stores it.</summary>
+    public static long StateBytes(ZooModel model) => model.Net.state_dict().Values.Sum(t => t.numel() * t.element_size());
+
     /// <summary>Parameters and MACs of any network taking the given model options' input.</summary>
     public static (long Parameters, long NonzeroParameters, long Macs, long NonzeroMacs) Count(nn.Module<Tensor, Tensor> net, ModelOptions options, Device? device = null)
     {

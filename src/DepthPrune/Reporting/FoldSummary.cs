@@ -22,7 +22,7 @@ public sealed record FoldSummary(string Checkpoint, string Policy, int DepthOrig
     public static string? Record(string checkpoint, string policy, FoldReport r)
     {
         string runDir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
-        if (!File.Exists(Path.Combine(runDir, "run.json"))) return null;
+        if (!File.Exists(Path.Combine(runDir, Methods.MethodRun.Record))) return null;
         var summary = From(checkpoint, policy, r);
         AtomicFile.WriteText(Path.Combine(runDir, $"{Prefix}{Path.GetFileNameWithoutExtension(checkpoint)}-{policy}.json"),
             JsonSerializer.Serialize(summary, Training.Checkpoint.Json));

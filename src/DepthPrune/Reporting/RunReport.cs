@@ -15,7 +15,7 @@ public static class RunReport
 
     public static RunRecord Load(string runDir)
     {
-        string path = Path.Combine(runDir, "run.json");
+        string path = Path.Combine(runDir, MethodRun.Record);
         if (!System.IO.File.Exists(path)) throw new UsageException($"{runDir}: no run.json (not a method run folder)");
         try { return JsonSerializer.Deserialize<RunRecord>(System.IO.File.ReadAllText(path), Checkpoint.Json) ?? throw new DataFormatException($"{path}: empty"); }
         catch (JsonException e) { throw new DataFormatException($"{path}: not a run record ({e.Message})"); }

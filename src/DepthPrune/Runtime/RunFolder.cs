@@ -4,9 +4,8 @@ namespace DepthPrune.Runtime;
 /// the disk holding it has room for the checkpoints the run will keep.</summary>
 public static class RunFolder
 {
-    /// <summary>Throws a UsageException naming the folder when it cannot be created or written, or
-    /// when its file system has less than `bytesNeeded` free.</summary>
-    public static void Require(string directory, long bytesNeeded, string flag = "--out")
+    /// <summary>Creates the folder and writes a probe file there; a UsageException names it when that fails.</summary>
+    public static void RequireWritable(string directory, string flag = "--out")
     {
         string full = Path.GetFullPath(directory);
         string probe = Path.Combine(full, $".write-test-{Environment.ProcessId}");
@@ -20,7 +19,12 @@ public static class RunFolder
         {
             throw new UsageException($"{flag} {directory}: cannot be written ({e.Message})");
         }
-        long free = FreeBytes(full);
+    }
+
+    /// <summary>A UsageException naming the folder when its file system has less than `bytesNeeded` free.</summary>
+    public static void RequireRoom(string directory, long bytesNeeded, string flag = "--out")
+    {
+        long free = FreeBytes(Path.GetFullPath(directory));
         if (free < bytesNeeded)
             throw new UsageException($"{flag} {directory}: {free >> 20:N0} MiB free on its disk, the run needs about {bytesNeeded >> 20:N0} MiB for its checkpoints");
     }
@@ -35,6 +39,5 @@ public static class RunFolder
     }
 
     /// <summary>What a run keeps: a few checkpoints of the model (weights, masks, optimizer state) and its records.</summary>
-    public static long BytesFor(Models.ZooModel model, int checkpoints) =>
-        (64L << 20) + checkpoints * 3 * model.Net.parameters().Sum(p => p.numel() * p.element_size());
+    public static long BytesFor(Models.ZooModel model, int checkpoints) => (64L << 20) + checkpoints * 3 * Models.ModelCost.StateBytes(model);
 }

@@ -126,8 +126,7 @@ public static class Checkpoint
             model.Net.to(compute.Device);
             // No entry of a checkpoint of this model is larger than a few copies of its state
             // (weights, masks, optimizer moments): a bigger one is damaged or hostile, and is not read.
-            long stateBytes = model.Net.state_dict().Values.Sum(t => t.numel() * t.element_size());
-            long limit = (1L << 26) + 8 * stateBytes;
+            long limit = (1L << 26) + 8 * ModelCost.StateBytes(model);
             using (var weights = OpenEntry(zip, "model.bin", path, limit))
                 model.Net.load(weights, strict: true);
             PruningMasks? masks = null;

@@ -6,8 +6,8 @@ namespace DepthPrune.Tests.Foundation;
 /// signals, parallel shards, packaging.</summary>
 static class ChildProcess
 {
-    /// <summary>The dotnet that runs this test host (set by `dotnet test`), else the one on PATH.</summary>
-    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    /// <summary>The dotnet that runs this test host, found as the ISA checker finds it.</summary>
+    public static string Dotnet => DepthPrune.Runtime.Isa.ConvCheckProcess.DotnetHost();
 
     /// <summary>The CLI built beside the tests, as `depthprune ARGS`, with both outputs redirected.</summary>
     public static Process StartCli(params string[] args) => Process.Start(new ProcessStartInfo(Dotnet,

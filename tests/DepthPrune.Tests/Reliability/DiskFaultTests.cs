@@ -28,9 +28,9 @@ public class DiskFaultTests
         using var dir = new TempDir();
         long free = RunFolder.FreeBytes(Path.GetFullPath(dir.Path));
         Assert.InRange(free, 1, long.MaxValue - 1);   // the mount was found
-        var e = Assert.Throws<UsageException>(() => RunFolder.Require(dir["run"], free + (1L << 40)));
+        var e = Assert.Throws<UsageException>(() => RunFolder.RequireRoom(dir["run"], free + (1L << 40)));
         Assert.Contains($"--out {dir["run"]}: {free >> 20:N0} MiB free", e.Message);
-        RunFolder.Require(dir["run"], 1);   // and a modest need passes
+        RunFolder.RequireRoom(dir["run"], 1);   // and a modest need passes
         // The estimate covers what a checkpoint of the model really takes, for each one counted.
         using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 10, Width: 0.5, InputSize: 32));
         Checkpoint.Save(dir["r.ckpt"], model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options });

@@ -40,7 +40,7 @@ public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<str
 
     /// <summary>The dotnet executable this process runs on (a test host's DOTNET_HOST_PATH, else the
     /// one that owns this runtime, else whatever PATH finds).</summary>
-    static string DotnetHost()
+    internal static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
         string fromRuntime = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
