@@ -63,7 +63,7 @@ public static class FoldCommand
             foreach (var p in r.Deployed)
                 output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {parsed.GetValue(repeats)}");
             foreach (var s in r.Merges)
-                output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per output position{(s.Exact ? "" : ", not exact at the borders")}");
+                output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per image{(s.Exact ? "" : ", not exact at the borders")}");
             output.WriteLine(TestLine(data.Name, r));
             if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
             if (runReport is not null) output.WriteLine($"report: {runReport}");

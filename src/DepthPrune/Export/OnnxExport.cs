@@ -73,27 +73,31 @@ public static class OnnxExport
 
     static (string, Tensor) AddBias(OnnxGraph g, BiasStage stage, string x, Tensor sample)
     {
-        // [C, 1, 1] broadcasts against [N, C, H, W]; [C] against [N, C].
-        var bias = stage.Bias.reshape([stage.Bias.shape[0], .. Enumerable.Repeat(1L, (int)sample.dim() - 2)]);
+        var bias = stage.Broadcastable(sample.dim());
         return (g.Node("Add", [x, g.Constant(stage.Name + ".bias", bias)]), sample + bias);
     }
 
     static (string, Tensor) Affine(OnnxGraph g, AffineLayer layer, string x, Tensor sample)
     {
-        string w = g.Constant(layer.Name + ".weight", layer.Weight), b = g.Constant(layer.Name + ".bias", layer.Bias);
+        var output = layer.Apply(sample);
         if (layer.Conv is { } c)
         {
-            string y = g.Node("Conv", [x, w, b], Ints("kernel_shape", c.Kernel), Ints("strides", c.Stride),
-                Ints("pads", [c.Padding[0], c.Padding[1], c.Padding[0], c.Padding[1]]), Int("group", c.Groups));
-            return (y, F.conv2d(sample, layer.Weight, layer.Bias, strides: c.Stride, padding: c.Padding, groups: c.Groups));
+            string w = g.Constant(layer.Name + ".weight", layer.Weight);
+            var pads = Ints("pads", [c.Padding[0], c.Padding[1], c.Padding[0], c.Padding[1]]);
+            if (layer.Bias.dim() == 1)
+                return (g.Node("Conv", [x, w, g.Constant(layer.Name + ".bias", layer.Bias)], Ints("kernel_shape", c.Kernel), Ints("strides", c.Stride), pads, Int("group", c.Groups)), output);
+            // A bias that differs at the borders: [C, H, W] added after the conv.
+            string y = g.Node("Conv", [x, w], Ints("kernel_shape", c.Kernel), Ints("strides", c.Stride), pads, Int("group", c.Groups));
+            return (g.Node("Add", [y, g.Constant(layer.Name + ".bias", layer.Bias)]), output);
         }
-        // Linear layers flatten what comes from a global pool, as FlattenLinear does.
-        if (sample.dim() > 2)
-        {
-            x = g.Node("Flatten", [x], Int("axis", 1));
-            sample = sample.flatten(1);
-        }
-        return (g.Node("Gemm", [x, w, b], Int("transB", 1)), F.linear(sample, layer.Weight, layer.Bias));
+        string b = g.Constant(layer.Name + ".bias", layer.Bias);
+        bool flattens = AffineLayer.Flattens(sample.shape, layer.Weight.shape[1]);
+        if (flattens) x = g.Node("Flatten", [x], Int("axis", 1));
+        if (flattens || sample.dim() == 2)
+            return (g.Node("Gemm", [x, g.Constant(layer.Name + ".weight", layer.Weight), b], Int("transB", 1)), output);
+        // Token layouts [B, ..., in]: x W^T + b on the last dimension.
+        using var transposed = layer.Weight.t().contiguous();
+        return (g.Node("Add", [g.Node("MatMul", [x, g.Constant(layer.Name + ".weight_t", transposed)]), b]), output);
     }
 
     static (string, Tensor) Module(OnnxGraph g, ModuleStage stage, string x, Tensor sample)

@@ -6,7 +6,11 @@ using static TorchSharp.torch;
 namespace DepthPrune.Folding;
 
 /// <summary>Where a conv's kernel sits: square or not, zero padding only.</summary>
-public sealed record ConvGeometry(long[] Kernel, long[] Stride, long[] Padding, long Groups);
+public sealed record ConvGeometry(long[] Kernel, long[] Stride, long[] Padding, long Groups)
+{
+    /// <summary>Output length along spatial dimension d of an input of the given length.</summary>
+    public long OutputLength(long input, int d) => (input + 2 * Padding[d] - Kernel[d]) / Stride[d] + 1;
+}
 
 /// <summary>A conv or linear layer as plain tensors (eval mode), with its BatchNorm and any
 /// per-channel scaling already folded in, so that chains of them can be merged.</summary>
@@ -16,11 +20,17 @@ public sealed class AffineLayer : IDisposable
     public string Name { get; }
     /// <summary>[out, in/groups, kh, kw] for a conv, [out, in] for a linear.</summary>
     public Tensor Weight { get; private set; }
+    /// <summary>[out], or [out, H, W] for a conv whose merged bias differs at the borders (a
+    /// layer after a 1x1 conv sums that conv's bias over fewer taps where it meets padding).</summary>
     public Tensor Bias { get; private set; }
     /// <summary>Null for a linear layer.</summary>
     public ConvGeometry? Conv { get; }
-    /// <summary>False once a merge moved padding inside the chain: the borders then differ.</summary>
+    /// <summary>False once a merge changed what the borders compute (the second conv's padding
+    /// moved into a first conv wider than 1x1).</summary>
     public bool Exact { get; }
+    /// <summary>One input without its batch dimension ([C, H, W] for a conv; [..., in] for a
+    /// linear), as the model feeds it: found by <see cref="Folder.Compile"/> running the model once.</summary>
+    public long[] InputShape { get; internal set; } = [];
 
     public AffineLayer(string name, Tensor weight, Tensor bias, ConvGeometry? conv, bool exact)
     {
@@ -32,6 +42,14 @@ public sealed class AffineLayer : IDisposable
     }
 
     public long Outputs => Weight.shape[0];
+
+    /// <summary>Output positions per image: pixels of a conv, tokens (or 1) of a linear.</summary>
+    public long Positions => Conv is { } c
+        ? c.OutputLength(InputShape[1], 0) * c.OutputLength(InputShape[2], 1)
+        : InputShape[..^1].Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>MACs per image.</summary>
+    public long Macs => MacsPerOutput * Positions;
 
     /// <summary>Reads a structure's weight layer and folds its BatchNorm (running statistics):
     /// y = gamma (Wx + b - mean) / sqrt(var + eps) + beta.</summary>
@@ -65,17 +83,60 @@ public sealed class AffineLayer : IDisposable
     public void ScaleOutputs(Tensor scale)
     {
         using var noGrad = no_grad();
-        var shape = Enumerable.Repeat(1L, (int)Weight.dim()).ToArray();
-        shape[0] = Outputs;
-        using var column = scale.to(Weight.device).reshape(shape);
+        using var onDevice = scale.to(Weight.device);
+        using var column = onDevice.reshape(PerChannel(Weight.dim()));
         Weight.mul_(column);
-        Bias.mul_(scale.to(Bias.device));
+        using var biasColumn = onDevice.reshape(PerChannel(Bias.dim()));
+        Bias.mul_(biasColumn);
     }
+
+    long[] PerChannel(long dims) => [Outputs, .. Enumerable.Repeat(1L, (int)dims - 1)];
 
     /// <summary>MACs to produce one output position (one pixel of a conv, one row of a linear).</summary>
     public long MacsPerOutput => Weight.numel();
 
-    /// <summary>A real TorchSharp layer holding these weights, so counting hooks and export see it.</summary>
+    /// <summary>What the layer computes, on [N, ...InputShape] inputs.</summary>
+    public Tensor Apply(Tensor x)
+    {
+        if (Conv is not { } c)
+        {
+            using var flat = LinearInput(x, Weight.shape[1]);
+            return nn.functional.linear(flat, Weight, Bias);
+        }
+        using var y = nn.functional.conv2d(x, Weight, null, strides: c.Stride, padding: c.Padding, groups: c.Groups);
+        using var bias = Bias.reshape(BiasShape);
+        return y.add(bias);
+    }
+
+    /// <summary>What a linear layer reads: [B, C, H, W] maps flattened (the models flatten between
+    /// their pool and classifier); token layouts [B, ..., in] as they are.</summary>
+    public static bool Flattens(long[] shape, long inFeatures) => shape.Length > 2 && shape[^1] != inFeatures;
+
+    internal static Tensor LinearInput(Tensor x, long inFeatures) => Flattens(x.shape, inFeatures) ? x.flatten(1) : x.alias();
+
+    /// <summary>The bias as it broadcasts against the output: [out, 1, 1] or [out, H, W] for a conv.</summary>
+    public long[] BiasShape => Conv is null ? [Outputs] : Bias.dim() == 1 ? [Outputs, 1, 1] : Bias.shape;
+
+    /// <summary>The exact bias of a linear map f given as a function of [1, ...inputShape]
+    /// inputs: f(0), per channel when it is the same at every position, else [out, H, W].</summary>
+    public static Tensor BiasOf(Func<Tensor, Tensor> f, long[] inputShape, Device device)
+    {
+        using var noGrad = no_grad();
+        using var zero = zeros([1, .. inputShape], device: device);
+        using var output = f(zero);
+        var map = output[0].clone();
+        if (map.dim() != 3) return map;
+        using var first = map[.., 0, 0].clone();
+        using var column = first.reshape(first.shape[0], 1, 1);
+        using var spread = (map - column).abs().max();
+        using var size = map.abs().max();
+        if (spread.item<float>() > 1e-6f * Math.Max(1f, size.item<float>())) return map;
+        map.Dispose();
+        return first.clone();
+    }
+
+    /// <summary>A real TorchSharp layer holding these weights, so counting hooks, training and
+    /// export see it.</summary>
     public nn.Module<Tensor, Tensor> ToModule()
     {
         using var noGrad = no_grad();
@@ -86,11 +147,28 @@ public sealed class AffineLayer : IDisposable
             linear.bias!.copy_(Bias);
             return new FlattenLinear(linear);
         }
+        bool perChannel = Bias.dim() == 1;
         var conv = nn.Conv2d(Weight.shape[1] * Conv.Groups, Outputs, (Conv.Kernel[0], Conv.Kernel[1]),
-            stride: (Conv.Stride[0], Conv.Stride[1]), padding: (Conv.Padding[0], Conv.Padding[1]), groups: Conv.Groups, device: Weight.device);
+            stride: (Conv.Stride[0], Conv.Stride[1]), padding: (Conv.Padding[0], Conv.Padding[1]), groups: Conv.Groups,
+            bias: perChannel, device: Weight.device);
         conv.weight!.copy_(Weight);
-        conv.bias!.copy_(Bias);
-        return conv;
+        if (perChannel) { conv.bias!.copy_(Bias); return conv; }
+        return new ConvWithBiasMap(conv, Bias);
+    }
+
+    /// <summary>Copies weights back from a module made by <see cref="ToModule"/> (after healing).</summary>
+    public void CopyFrom(nn.Module<Tensor, Tensor> module)
+    {
+        using var noGrad = no_grad();
+        var (weight, bias) = module switch
+        {
+            FlattenLinear f => (f.Linear.weight!, f.Linear.bias!),
+            Conv2d c => (c.weight!, c.bias!),
+            ConvWithBiasMap m => (m.Conv.weight!, (Tensor)m.Bias),
+            _ => throw new ArgumentException($"{Name}: {module.GetType().Name} was not made from this layer"),
+        };
+        Weight.copy_(weight);
+        Bias.copy_(bias);
     }
 
     public void Dispose()
@@ -100,17 +178,42 @@ public sealed class AffineLayer : IDisposable
     }
 }
 
-/// <summary>A linear layer that flattens a [B, C, 1, 1] input first, as the models do between
-/// their global pool and classifier (not always as a module of its own).</summary>
+/// <summary>A linear layer that flattens a map first, as the models do between their pool and
+/// classifier (not always as a module of its own); see <see cref="AffineLayer.Flattens"/>.</summary>
 sealed class FlattenLinear : nn.Module<Tensor, Tensor>
 {
-    readonly Linear linear;
+    public Linear Linear { get; }
 
     public FlattenLinear(Linear linear) : base("linear")
     {
-        this.linear = linear;
-        RegisterComponents();
+        Linear = linear;
+        register_module("linear", linear);
     }
 
-    public override Tensor forward(Tensor x) => linear.call(x.dim() > 2 ? x.flatten(1) : x);
+    public override Tensor forward(Tensor x)
+    {
+        using var input = AffineLayer.LinearInput(x, Linear.in_features);
+        return Linear.call(input);
+    }
+}
+
+/// <summary>A conv without bias followed by a per-position bias [C, H, W].</summary>
+sealed class ConvWithBiasMap : nn.Module<Tensor, Tensor>
+{
+    public Conv2d Conv { get; }
+    public Parameter Bias { get; }
+
+    public ConvWithBiasMap(Conv2d conv, Tensor bias) : base("conv")
+    {
+        Conv = conv;
+        Bias = new Parameter(bias.detach().clone());
+        register_module("conv", conv);
+        register_parameter("bias", Bias);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var y = Conv.call(x);
+        return y.add(Bias);
+    }
 }

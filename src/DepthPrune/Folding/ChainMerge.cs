@@ -2,43 +2,50 @@ using static TorchSharp.torch;
 
 namespace DepthPrune.Folding;
 
-/// <summary>Merges two affine layers applied one after the other (nothing non-linear between)
-/// into one: linear after linear is exact; conv after conv gives a kernel k1 + (k2-1)s1 with
-/// stride s1*s2, exact when the second conv has no padding (its padding otherwise moves into
-/// the first, and the borders differ).</summary>
+/// <summary>Merges affine layers applied one after the other (nothing non-linear between) into
+/// one: linear after linear is exact; conv after conv gives a kernel k1 + (k2-1)s1 with stride
+/// s1*s2. The bias is always exact (per position where the borders differ); the weights are
+/// exact when the second conv has no padding or the first is an unpadded 1x1 conv (otherwise the
+/// second's padding moves into the first, and the borders differ).</summary>
 public static class ChainMerge
 {
     /// <summary>Whether the pair can be merged at all (both linear, or both conv).</summary>
     public static bool CanMerge(AffineLayer first, AffineLayer second) => (first.Conv is null) == (second.Conv is null);
 
-    /// <summary>MACs per output position of the pair kept apart, and of the merged layer.</summary>
-    public static (long Apart, long Merged) Macs(AffineLayer first, AffineLayer second)
+    /// <summary>What merging layers[from..to] into one layer would give, from shapes alone: MACs
+    /// per image and whether it is exact.</summary>
+    public static (long Macs, bool Exact) Preview(IReadOnlyList<AffineLayer> layers, int from, int to)
     {
-        if (first.Conv is null || second.Conv is null)
-            return (first.MacsPerOutput + second.MacsPerOutput, second.Outputs * first.Weight.shape[1]);
-        long inputs = first.Weight.shape[1] * first.Conv.Groups;
-        var (kernel, stride, _) = MergedGeometry(first.Conv, second.Conv);
-        // The first conv runs stride2^2 times per output position of the second.
-        long firstRuns = second.Conv.Stride[0] * second.Conv.Stride[1];
-        return (first.MacsPerOutput * firstRuns + second.MacsPerOutput, second.Outputs * inputs * kernel[0] * kernel[1]);
+        var first = layers[from];
+        bool exact = first.Exact;
+        var geometry = first.Conv;
+        for (int i = from + 1; i <= to; i++)
+        {
+            exact &= IsExact(geometry, layers[i]);
+            if (geometry is not null) geometry = MergedGeometry(geometry, layers[i].Conv!);
+        }
+        long inputs = first.Weight.shape[1] * (first.Conv?.Groups ?? 1);
+        long window = geometry is null ? 1 : geometry.Kernel[0] * geometry.Kernel[1];
+        return (layers[to].Outputs * inputs * window * layers[to].Positions, exact);
     }
 
-    /// <summary>Whether the merged layer computes exactly what the pair computes: both exact, and
-    /// (for convs) no padding in the second.</summary>
-    public static bool IsExact(AffineLayer first, AffineLayer second) =>
-        first.Exact && second.Exact && (second.Conv is null || second.Conv.Padding.All(p => p == 0));
+    /// <summary>Whether appending next to a layer of the given geometry (null: linear) keeps it exact.</summary>
+    static bool IsExact(ConvGeometry? merged, AffineLayer next) =>
+        next.Exact && (merged is null || next.Conv!.Padding.All(p => p == 0)
+            || (merged.Kernel.All(k => k == 1) && merged.Padding.All(p => p == 0)));
 
     public static AffineLayer Merge(AffineLayer first, AffineLayer second)
     {
         if (!CanMerge(first, second)) throw new ArgumentException($"{first.Name} -> {second.Name}: a conv and a linear layer do not merge");
         using var noGrad = no_grad();
         string name = first.Name + "+" + second.Name;
+        bool exact = first.Exact && IsExact(first.Conv, second);
+        var bias = AffineLayer.BiasOf(x => { using var y = first.Apply(x); return second.Apply(y); }, BiasProbe(first), first.Weight.device);
         if (first.Conv is null)
         {
-            // W2 (W1 x + b1) + b2
-            var weight = second.Weight.matmul(first.Weight);
-            var bias = second.Weight.matmul(first.Bias).add_(second.Bias);
-            return new AffineLayer(name, weight, bias, null, IsExact(first, second));
+            // W2 (W1 x + b1) + b2, the product in float64 as for convs below.
+            using var product = second.Weight.to(ScalarType.Float64).matmul(first.Weight.to(ScalarType.Float64));
+            return new AffineLayer(name, product.to(first.Weight.dtype), bias, null, exact) { InputShape = first.InputShape };
         }
         var (a, b) = (first.Conv, second.Conv!);
         using var w1 = Dense(first.Weight, a.Groups);
@@ -49,12 +56,7 @@ public static class ChainMerge
         using var w1Wide = w1.to(ScalarType.Float64);
         using var w2Wide = w2.to(ScalarType.Float64);
         using var mergedWide = nn.functional.conv_transpose2d(w2Wide, w1Wide, strides: a.Stride);
-        var merged = mergedWide.to(first.Weight.dtype);
-        // The first bias is a constant map: the second conv sums it over its whole kernel.
-        using var kernelSums = w2.sum([2, 3]);
-        var mergedBias = kernelSums.matmul(first.Bias).add_(second.Bias);
-        var (kernel, stride, padding) = MergedGeometry(a, b);
-        return new AffineLayer(name, merged, mergedBias, new ConvGeometry(kernel, stride, padding, 1), IsExact(first, second));
+        return new AffineLayer(name, mergedWide.to(first.Weight.dtype), bias, MergedGeometry(a, b), exact) { InputShape = first.InputShape };
     }
 
     /// <summary>A residual block whose main path is one conv: out = main(x) + shortcut(x), with
@@ -77,15 +79,24 @@ public static class ChainMerge
             ? eye(inputs, device: weight.device).reshape(inputs, inputs, 1, 1)
             : Dense(shortcut.Weight, s.Groups);
         weight[.., .., TensorIndex.Slice(offset[0], offset[0] + s.Kernel[0]), TensorIndex.Slice(offset[1], offset[1] + s.Kernel[1])].add_(shortcutWeight);
-        var bias = shortcut is null ? main.Bias.clone() : main.Bias + shortcut.Bias;
+        var bias = AffineLayer.BiasOf(x =>
+        {
+            using var y = main.Apply(x);
+            return shortcut is null ? y.add(x) : y.add(shortcut.Apply(x));
+        }, main.InputShape, weight.device);
         string name = main.Name + "+" + (shortcut?.Name ?? "identity");
-        return new AffineLayer(name, weight, bias, m with { Groups = 1 }, main.Exact && (shortcut?.Exact ?? true));
+        return new AffineLayer(name, weight, bias, m with { Groups = 1 }, main.Exact && (shortcut?.Exact ?? true)) { InputShape = main.InputShape };
     }
 
-    static (long[] Kernel, long[] Stride, long[] Padding) MergedGeometry(ConvGeometry a, ConvGeometry b) =>
-        ([.. Enumerable.Range(0, 2).Select(d => a.Kernel[d] + (b.Kernel[d] - 1) * a.Stride[d])],
-         [.. Enumerable.Range(0, 2).Select(d => a.Stride[d] * b.Stride[d])],
-         [.. Enumerable.Range(0, 2).Select(d => a.Padding[d] + b.Padding[d] * a.Stride[d])]);
+    /// <summary>The input the exact bias is measured on: a whole image for a conv (the borders
+    /// matter), one row for a linear layer.</summary>
+    static long[] BiasProbe(AffineLayer first) => first.Conv is null ? [first.Weight.shape[1]] : first.InputShape;
+
+    static ConvGeometry MergedGeometry(ConvGeometry a, ConvGeometry b) => new(
+        [.. Enumerable.Range(0, 2).Select(d => a.Kernel[d] + (b.Kernel[d] - 1) * a.Stride[d])],
+        [.. Enumerable.Range(0, 2).Select(d => a.Stride[d] * b.Stride[d])],
+        [.. Enumerable.Range(0, 2).Select(d => a.Padding[d] + b.Padding[d] * a.Stride[d])],
+        1);
 
     /// <summary>A grouped conv weight [out, in/g, kh, kw] as the dense [out, in, kh, kw] it equals.</summary>
     static Tensor Dense(Tensor weight, long groups)

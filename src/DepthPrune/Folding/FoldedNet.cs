@@ -10,6 +10,7 @@ namespace DepthPrune.Folding;
 public sealed class FoldedNet : Module<Tensor, Tensor>
 {
     readonly Sequential body;
+    readonly List<(AffineLayer Layer, Module<Tensor, Tensor> Module)> layers = [];
 
     public FoldedNet(IReadOnlyList<FoldStage> stages) : base("folded")
     {
@@ -18,16 +19,30 @@ public sealed class FoldedNet : Module<Tensor, Tensor>
         eval();
     }
 
-    static Sequential Build(IReadOnlyList<FoldStage> stages) => Sequential(stages.Select((stage, i) => ($"{i}", stage switch
+    Sequential Build(IReadOnlyList<FoldStage> stages) => Sequential(stages.Select((stage, i) => ($"{i}", stage switch
     {
-        AffineStage a => a.Layer.ToModule(),
+        AffineStage a => Layer(a.Layer),
         ModuleStage m => new Borrowed(m.Name, m.Module),
-        BiasStage b => new AddBias(b.Name, b.Bias),
+        BiasStage b => new AddBias(b),
         ResidualStage r => new Residual(Build(r.Main), Build(r.Shortcut)),
         _ => throw new NotSupportedException(stage.GetType().Name),
     })).ToArray());
 
+    Module<Tensor, Tensor> Layer(AffineLayer layer)
+    {
+        var module = layer.ToModule();
+        layers.Add((layer, module));
+        return module;
+    }
+
     public override Tensor forward(Tensor x) => body.call(x);
+
+    /// <summary>Copies this network's (healed) weights back into the stages it was built from,
+    /// so that exporting those stages exports what was trained.</summary>
+    public void WriteBack()
+    {
+        foreach (var (layer, module) in layers) layer.CopyFrom(module);
+    }
 
     /// <summary>Calls a module of the original model through a delegate, which module
     /// registration does not follow.</summary>
@@ -38,19 +53,18 @@ public sealed class FoldedNet : Module<Tensor, Tensor>
         public override Tensor forward(Tensor x) => run(x);
     }
 
-    /// <summary>Adds a per-channel constant to [N, C, ...] inputs.</summary>
+    /// <summary>Adds a constant bias stage (not trained when healing).</summary>
     sealed class AddBias : Module<Tensor, Tensor>
     {
-        readonly Parameter bias;
+        readonly BiasStage stage;
 
-        public AddBias(string name, Tensor bias) : base(name)
+        public AddBias(BiasStage stage) : base(stage.Name) => this.stage = stage;
+
+        public override Tensor forward(Tensor x)
         {
-            this.bias = new Parameter(bias.detach().clone(), requires_grad: false);
-            RegisterComponents();
+            using var bias = stage.Broadcastable(x.dim());
+            return x.add(bias);
         }
-
-        public override Tensor forward(Tensor x) =>
-            x.add(bias.reshape([bias.shape[0], .. Enumerable.Repeat(1L, (int)x.dim() - 2)]));
     }
 
     sealed class Residual : Module<Tensor, Tensor>

@@ -4,29 +4,33 @@ using static TorchSharp.torch;
 namespace DepthPrune.Folding;
 
 /// <summary>Turns a model's structure into fold stages (BatchNorm folded, linearized activations
-/// folded into the layer before them or dropped) and merges consecutive affine layers.</summary>
+/// folded into the layer before them or dropped) and merges chains of affine layers.</summary>
 public static class Folder
 {
-    /// <summary>The model as stages, before any merge. Needs a structure that runs as written:
-    /// an op that itself runs weight layers listed beside it (Swin-T's attention) cannot fold.</summary>
+    /// <summary>The model as stages, before any merge, with every layer's input shape found by
+    /// running the stages once. A weight layer that an op runs itself (Swin-T's attention runs
+    /// its qkv and proj) stays inside that op.</summary>
     public static List<FoldStage> Compile(ZooModel model)
     {
-        var weightModules = model.Structure.WeightLayers.Select(w => w.Module).ToList();
-        foreach (var op in model.Structure.Walk().OfType<OpNode>())
-        {
-            string? inside = weightModules.FirstOrDefault(w => w.StartsWith(op.Name + ".", StringComparison.Ordinal));
-            if (inside is not null)
-                throw new NotSupportedException($"{model.Name}: op '{op.Name}' runs '{inside}' itself, so its structure does not run as written and cannot be folded");
-        }
+        var ops = model.Structure.Walk().OfType<OpNode>().Select(o => o.Name).ToList();
         var stages = new List<FoldStage>();
-        Append(model, model.Structure.Root, stages);
+        Append(model, model.Structure.Root, stages, w => ops.Any(op => Inside(w, op)));
+        model.Net.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var o = model.Options;
+        Trace(stages, zeros(1, o.InChannels, o.InputSize, o.InputSize, device: model.Weight(model.Structure.WeightLayers[0]).device));
         return stages;
     }
 
-    static void Append(ZooModel model, Node node, List<FoldStage> stages)
+    static bool Inside(WeightNode layer, string op) => layer.Module.StartsWith(op + ".", StringComparison.Ordinal);
+
+    static void Append(ZooModel model, Node node, List<FoldStage> stages, Func<WeightNode, bool> insideOp)
     {
         switch (node)
         {
+            case WeightNode w when insideOp(w):
+                break;
             case WeightNode w:
                 stages.Add(new AffineStage(AffineLayer.Read(model, w)));
                 break;
@@ -43,23 +47,45 @@ public static class Folder
                 break;
             case OpNode op:
                 stages.Add(new ModuleStage(op.Name, model.Module(op.Name) as nn.Module<Tensor, Tensor>
-                    ?? throw new NotSupportedException($"{model.Name}: op '{op.Name}' is not a tensor-to-tensor module")));
+                    ?? throw new NotSupportedException($"{model.Name}: op '{op.Name}' is not a tensor-to-tensor module"),
+                    model.Structure.WeightLayers.Count(w => Inside(w, op.Name))));
                 break;
             case SeqNode s:
-                foreach (var item in s.Items) Append(model, item, stages);
+                foreach (var item in s.Items) Append(model, item, stages, insideOp);
                 break;
             case ResidualNode r:
                 var main = new List<FoldStage>();
                 var shortcut = new List<FoldStage>();
-                Append(model, r.Main, main);
-                Append(model, r.Shortcut, shortcut);
+                Append(model, r.Main, main, insideOp);
+                Append(model, r.Shortcut, shortcut, insideOp);
                 stages.Add(new ResidualStage(main, shortcut));
                 break;
         }
     }
 
-    /// <summary>Merges each affine layer into the one before it when nothing non-linear sits
-    /// between them and the policy allows it; returns the merged stages and the merges done.</summary>
+    /// <summary>Runs stages on x, recording each layer's input shape; returns the output.</summary>
+    static Tensor Trace(IReadOnlyList<FoldStage> stages, Tensor x)
+    {
+        foreach (var stage in stages)
+            x = stage switch
+            {
+                AffineStage a => Record(a.Layer, x),
+                ModuleStage m => m.Module.call(x),
+                BiasStage b => x + b.Broadcastable(x.dim()),
+                ResidualStage r => Trace(r.Main, x) + (r.Shortcut.Count == 0 ? x : Trace(r.Shortcut, x)),
+                _ => throw new NotSupportedException(stage.GetType().Name),
+            };
+        return x;
+
+        static Tensor Record(AffineLayer layer, Tensor x)
+        {
+            layer.InputShape = x.shape[1..];
+            return layer.Apply(x);
+        }
+    }
+
+    /// <summary>Merges chains of affine layers (nothing non-linear between them) as the policy
+    /// allows; returns the merged stages and the merges done.</summary>
     public static (List<FoldStage> Stages, List<FoldStep> Steps) Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy)
     {
         var steps = new List<FoldStep>();
@@ -69,34 +95,62 @@ public static class Folder
     static List<FoldStage> Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy, List<FoldStep> steps)
     {
         var result = new List<FoldStage>();
+        var chain = new List<AffineLayer>();
         foreach (var original in stages)
         {
             var stage = original is ResidualStage r ? Collapse(r, policy, steps) : original;
-            if (stage is AffineStage next && result.Count > 0 && result[^1] is AffineStage previous
-                && ChainMerge.CanMerge(previous.Layer, next.Layer))
+            if (stage is AffineStage a && (chain.Count == 0 || ChainMerge.CanMerge(chain[^1], a.Layer)))
             {
-                var (apart, merged) = ChainMerge.Macs(previous.Layer, next.Layer);
-                bool exact = ChainMerge.IsExact(previous.Layer, next.Layer);
-                bool take = policy switch
-                {
-                    FoldPolicy.Exact => exact && merged <= apart,
-                    FoldPolicy.Macs => merged <= apart,
-                    _ => true,
-                };
-                if (take)
-                {
-                    steps.Add(new FoldStep(previous.Layer.Name, next.Layer.Name, apart, merged, exact));
-                    result[^1] = new AffineStage(ChainMerge.Merge(previous.Layer, next.Layer));
-                    continue;
-                }
+                chain.Add(a.Layer);
+                continue;
             }
-            result.Add(stage);
+            Flush(chain, policy, steps, result);
+            if (stage is AffineStage next) chain.Add(next.Layer);
+            else result.Add(stage);
         }
+        Flush(chain, policy, steps, result);
         return result;
     }
 
+    /// <summary>Replaces a chain of consecutive affine layers by the cheapest grouping the policy
+    /// allows (fewest MACs per image; fewer layers on a tie): exact groups only under Exact, any
+    /// under Macs, one layer under Depth.</summary>
+    static void Flush(List<AffineLayer> chain, FoldPolicy policy, List<FoldStep> steps, List<FoldStage> result)
+    {
+        int n = chain.Count;
+        if (n == 0) return;
+        // best[j]: cheapest (MACs, layers) for chain[0..j-1]; from[j]: where its last group starts.
+        var best = new (long Macs, int Layers)[n + 1];
+        var from = new int[n + 1];
+        for (int j = 1; j <= n; j++)
+        {
+            best[j] = (long.MaxValue, int.MaxValue);
+            for (int i = j - 1; i >= 0; i--)
+            {
+                if (policy == FoldPolicy.Depth && i > 0) continue;
+                var (macs, exact) = ChainMerge.Preview(chain, i, j - 1);
+                if (policy == FoldPolicy.Exact && !exact && i < j - 1) continue;
+                var candidate = (best[i].Macs + macs, best[i].Layers + 1);
+                if (candidate.Item1 < best[j].Macs || (candidate.Item1 == best[j].Macs && candidate.Item2 < best[j].Layers))
+                    (best[j], from[j]) = (candidate, i);
+            }
+        }
+        var groups = new List<(int From, int To)>();
+        for (int j = n; j > 0; j = from[j]) groups.Insert(0, (from[j], j - 1));
+        foreach (var (i, j) in groups)
+        {
+            var layer = chain[i];
+            for (int k = i + 1; k <= j; k++) layer = ChainMerge.Merge(layer, chain[k]);
+            if (j > i)
+                steps.Add(new FoldStep(chain[i].Name, chain[j].Name, chain.Skip(i).Take(j - i + 1).Sum(l => l.Macs), layer.Macs, layer.Exact));
+            result.Add(new AffineStage(layer));
+        }
+        chain.Clear();
+    }
+
     /// <summary>Folds inside both branches; a block whose main path became one conv and whose
-    /// shortcut is the identity or one conv becomes one conv (exact, no more MACs than the two).</summary>
+    /// shortcut is the identity or one conv becomes one conv (exact; under Exact and Macs only
+    /// when that costs no more MACs).</summary>
     static FoldStage Collapse(ResidualStage r, FoldPolicy policy, List<FoldStep> steps)
     {
         var main = Fold(r.Main, policy, steps);
@@ -105,11 +159,12 @@ public static class Folder
         {
             // The main path adds a constant whatever its input: the block is its shortcut plus it.
             string name = main.OfType<AffineStage>().Last().Layer.Name;
-            long mainMacs = main.OfType<AffineStage>().Sum(a => a.Layer.MacsPerOutput);
+            long mainMacs = main.OfType<AffineStage>().Sum(a => a.Layer.Macs);
             if (shortcut is [AffineStage only])
             {
-                var withBias = new AffineLayer(only.Layer.Name + "+" + name, only.Layer.Weight.clone(), only.Layer.Bias + constant, only.Layer.Conv, only.Layer.Exact);
-                steps.Add(new FoldStep(name, only.Layer.Name, mainMacs + only.Layer.MacsPerOutput, only.Layer.MacsPerOutput, true));
+                var l = only.Layer;
+                var withBias = new AffineLayer(l.Name + "+" + name, l.Weight.clone(), AddBiases(l.Bias, constant), l.Conv, l.Exact) { InputShape = l.InputShape };
+                steps.Add(new FoldStep(name, l.Name, mainMacs + l.Macs, l.Macs, true));
                 return new AffineStage(withBias);
             }
             steps.Add(new FoldStep(name, "identity", mainMacs, 0, true));
@@ -118,14 +173,19 @@ public static class Folder
         if (main is [AffineStage m] && shortcut is [] or [AffineStage])
         {
             var side = shortcut is [AffineStage s] ? s.Layer : null;
-            if (ChainMerge.AddShortcut(m.Layer, side) is { } collapsed)
+            long apart = m.Layer.Macs + (side?.Macs ?? 0);
+            if (ChainMerge.AddShortcut(m.Layer, side) is { } collapsed && (policy == FoldPolicy.Depth || collapsed.Macs <= apart))
             {
-                steps.Add(new FoldStep(m.Layer.Name, side?.Name ?? "identity", m.Layer.MacsPerOutput + (side?.MacsPerOutput ?? 0), collapsed.MacsPerOutput, collapsed.Exact));
+                steps.Add(new FoldStep(m.Layer.Name, side?.Name ?? "identity", apart, collapsed.Macs, collapsed.Exact));
                 return new AffineStage(collapsed);
             }
         }
         return new ResidualStage(main, shortcut);
     }
+
+    /// <summary>Sum of two biases, each [C] or [C, H, W].</summary>
+    static Tensor AddBiases(Tensor a, Tensor b) => a.dim() == b.dim() ? a + b
+        : a.dim() == 1 ? a.reshape(a.shape[0], 1, 1) + b : a + b.reshape(b.shape[0], 1, 1);
 
     /// <summary>The per-channel constant a path outputs whatever its input, when it can be seen
     /// exactly: a layer with no weights outputs its bias; a zero map stays zero through our
@@ -154,6 +214,7 @@ public static class Folder
     public static int Depth(IReadOnlyList<FoldStage> stages) => stages.Sum(s => s switch
     {
         AffineStage => 1,
+        ModuleStage m => m.Layers,
         ResidualStage r => Math.Max(Depth(r.Main), Depth(r.Shortcut)),
         _ => 0,
     });

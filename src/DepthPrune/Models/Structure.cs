@@ -10,9 +10,9 @@ public sealed record WeightNode(string Module, string? Norm = null) : Node;
 /// <summary>An activation slot (see <see cref="ActivationSlot"/>).</summary>
 public sealed record ActNode(string Slot) : Node;
 
-/// <summary>An operation without weights. Linear ones (average pooling, flatten, reshape) do
-/// not break a linear chain; the others (max pooling, LayerNorm, attention) do.</summary>
-public sealed record OpNode(string Name, bool IsLinear) : Node;
+/// <summary>An operation run as the model runs it (pooling, flatten, LayerNorm, attention). It
+/// ends a linear chain, even a linear one: folding merges only layers that are adjacent.</summary>
+public sealed record OpNode(string Name) : Node;
 
 /// <summary>A chain of nodes applied in order.</summary>
 public sealed record SeqNode(IReadOnlyList<Node> Items) : Node
@@ -95,8 +95,8 @@ public sealed class Structure(SeqNode root)
                 return fold && state.Open ? state : new PathState(state.Count + 1, true);
             case ActNode a:
                 return isLinear(a.Slot) ? state : state with { Open = false };
-            case OpNode op:
-                return op.IsLinear ? state : state with { Open = false };
+            case OpNode:
+                return state with { Open = false };
             case SeqNode s:
                 foreach (Node item in s.Items) state = Path(item, state, isLinear, fold);
                 return state;
@@ -118,7 +118,7 @@ public sealed class Structure(SeqNode root)
     static bool IsLinearMap(Node node, Func<string, bool> isLinear) => Walk(node).All(n => n switch
     {
         ActNode a => isLinear(a.Slot),
-        OpNode op => op.IsLinear,
+        OpNode => false,
         _ => true,
     });
 }

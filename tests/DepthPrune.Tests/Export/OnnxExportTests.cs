@@ -16,7 +16,7 @@ public class OnnxExportTests
     static ZooModel Model(string name) => FoldableModels.Create(name, 0.125, seed: 11);
 
     /// <summary>Max difference between ONNX Runtime's logits and the reference's, relative to the largest logit.</summary>
-    static float RelativeError(IReadOnlyList<FoldStage> stages, ZooModel model, nn.Module<Tensor, Tensor> reference)
+    internal static float RelativeError(IReadOnlyList<FoldStage> stages, ZooModel model, nn.Module<Tensor, Tensor> reference)
     {
         using var dir = new TempDir();
         string path = dir["model.onnx"];
@@ -38,6 +38,12 @@ public class OnnxExportTests
     public void Exported_model_computes_what_the_model_computes(string name)
     {
         using var model = Model(name);
+        if (name == "swin-t")
+        {
+            var refused = Assert.Throws<NotSupportedException>(() => OnnxExport.Build(Folder.Compile(model), model.Options, model.Name));
+            Assert.Contains("has no ONNX export", refused.Message);
+            return;
+        }
         float error = RelativeError(Folder.Compile(model), model, model.Net);
         Assert.True(error < 1e-4f, $"relative error {error}");
     }

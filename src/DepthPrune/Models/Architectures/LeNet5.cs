@@ -21,9 +21,9 @@ public static class LeNet5
             ("fc2", Linear(f1, f2)), ("relu4", Relu("relu4", f2, -1)),
             ("fc3", Linear(f2, o.Classes)));
         var structure = new SeqNode(
-            new WeightNode("conv1"), new ActNode("relu1"), new OpNode("pool1", false),
-            new WeightNode("conv2"), new ActNode("relu2"), new OpNode("pool2", false),
-            new OpNode("flatten", true),
+            new WeightNode("conv1"), new ActNode("relu1"), new OpNode("pool1"),
+            new WeightNode("conv2"), new ActNode("relu2"), new OpNode("pool2"),
+            new OpNode("flatten"),
             new WeightNode("fc1"), new ActNode("relu3"),
             new WeightNode("fc2"), new ActNode("relu4"),
             new WeightNode("fc3"));

@@ -17,7 +17,7 @@ public static class Mlp
             ("fc3", Linear(hidden, hidden)), ("relu3", Relu("relu3", hidden, -1)),
             ("fc4", Linear(hidden, o.Classes)));
         var structure = new SeqNode(
-            new OpNode("flatten", true),
+            new OpNode("flatten"),
             new WeightNode("fc1"), new ActNode("relu1"),
             new WeightNode("fc2"), new ActNode("relu2"),
             new WeightNode("fc3"), new ActNode("relu3"),

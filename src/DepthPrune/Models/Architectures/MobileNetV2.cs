@@ -67,7 +67,7 @@ public static class MobileNetV2
         var net = Named(("features", Sequential(features)), ("pool", AdaptiveAvgPool2d(1)), ("flatten", Flatten()),
             ("classifier", Named(("0", Dropout(0.2)), ("1", Linear(last, o.Classes)))));
         InitialiseTorchvisionStyle(net);
-        nodes.AddRange([new OpNode("pool", true), new OpNode("flatten", true), new WeightNode("classifier.1")]);
+        nodes.AddRange([new OpNode("pool"), new OpNode("flatten"), new WeightNode("classifier.1")]);
         return new ZooModel(cifar ? "mobilenetv2-cifar" : "mobilenetv2", o, net, new SeqNode(nodes));
     }
 }

@@ -105,9 +105,9 @@ public static class ResNet18
     {
         var net = new Net(o, cifarStem, blocks);
         var items = new List<Node> { new WeightNode("conv1", "bn1"), new ActNode("relu") };
-        if (!cifarStem) items.Add(new OpNode("maxpool", false));
+        if (!cifarStem) items.Add(new OpNode("maxpool"));
         items.AddRange(net.Blocks);
-        items.Add(new OpNode("avgpool", true));
+        items.Add(new OpNode("avgpool"));
         items.Add(new WeightNode("fc"));
         return new ZooModel(name, o, net, new SeqNode(items));
     }

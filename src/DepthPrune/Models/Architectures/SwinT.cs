@@ -15,6 +15,14 @@ public static class SwinT
     static readonly int[] Depths = [2, 2, 6, 2];
     static readonly int[] Heads = [3, 6, 12, 24];
 
+    /// <summary>torchvision's trunc_normal_(std=0.02) with its bounds at +-2 (100 sigma: in effect
+    /// a normal). TorchSharp 0.107's init.trunc_normal_ left tiny values and NaNs in large tensors.</summary>
+    static void TruncatedNormal(Tensor weight)
+    {
+        using var noGrad = no_grad();
+        weight.normal_(0, 0.02).clamp_(-2, 2);
+    }
+
     sealed class WindowAttention : Module<Tensor, Tensor>
     {
         readonly Linear qkv, proj;
@@ -29,7 +37,7 @@ public static class SwinT
             qkv = Linear(dim, dim * 3);
             proj = Linear(dim, dim);
             relative_position_bias_table = new Parameter(zeros((2 * Window - 1) * (2 * Window - 1), heads));
-            init.trunc_normal_(relative_position_bias_table, std: 0.02);
+            TruncatedNormal(relative_position_bias_table);
             relative_position_index = RelativeIndex();
             RegisterComponents();
         }
@@ -126,14 +134,31 @@ public static class SwinT
         }
 
         public static Node Describe(string p) => new SeqNode(
-            new ResidualNode(new SeqNode(new OpNode(p + ".norm1", false), new WeightNode(p + ".attn.qkv"),
-                new OpNode(p + ".attn", false), new WeightNode(p + ".attn.proj")), new SeqNode()),
-            new ResidualNode(new SeqNode(new OpNode(p + ".norm2", false), new WeightNode(p + ".mlp.0"),
+            new ResidualNode(new SeqNode(new OpNode(p + ".norm1"), new WeightNode(p + ".attn.qkv"),
+                new OpNode(p + ".attn"), new WeightNode(p + ".attn.proj")), new SeqNode()),
+            new ResidualNode(new SeqNode(new OpNode(p + ".norm2"), new WeightNode(p + ".mlp.0"),
                 new ActNode(p + ".mlp.1"), new WeightNode(p + ".mlp.3")), new SeqNode()));
+    }
+
+    /// <summary>Each 2x2 patch's four tokens side by side: [B, H, W, C] -> [B, H/2, W/2, 4C].
+    /// A module of its own (no parameters) so the structure runs as written.</summary>
+    sealed class PatchGather() : Module<Tensor, Tensor>("gather")
+    {
+        public override Tensor forward(Tensor x)
+        {
+            using var scope = NewDisposeScope();
+            long h = x.shape[1], w = x.shape[2];
+            x = nn.functional.pad(x, [0, 0, 0, w % 2, 0, h % 2]);
+            return cat([x[.., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, null, 2), ..],
+                        x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(0, null, 2), ..],
+                        x[.., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(1, null, 2), ..],
+                        x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(1, null, 2), ..]], -1).MoveToOuterDisposeScope();
+        }
     }
 
     sealed class PatchMerging : Module<Tensor, Tensor>
     {
+        readonly PatchGather gather = new();
         readonly LayerNorm norm;
         readonly Linear reduction;
 
@@ -146,26 +171,23 @@ public static class SwinT
 
         public override Tensor forward(Tensor x)
         {
-            using var scope = NewDisposeScope();
-            long h = x.shape[1], w = x.shape[2];
-            x = nn.functional.pad(x, [0, 0, 0, w % 2, 0, h % 2]);
-            var merged = cat([x[.., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, null, 2), ..],
-                              x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(0, null, 2), ..],
-                              x[.., TensorIndex.Slice(0, null, 2), TensorIndex.Slice(1, null, 2), ..],
-                              x[.., TensorIndex.Slice(1, null, 2), TensorIndex.Slice(1, null, 2), ..]], -1);
-            return reduction.call(norm.call(merged)).MoveToOuterDisposeScope();
+            using var merged = gather.call(x);
+            using var normed = norm.call(merged);
+            return reduction.call(normed);
         }
     }
 
-    sealed class ToChannelsLast() : Module<Tensor, Tensor>("permute")
+    /// <summary>[B, C, H, W] <-> [B, H, W, C].</summary>
+    sealed class Permute(string name, params long[] order) : Module<Tensor, Tensor>(name)
     {
-        public override Tensor forward(Tensor x) => x.permute(0, 2, 3, 1);
+        public override Tensor forward(Tensor x) => x.permute(order);
     }
 
     sealed class Net : Module<Tensor, Tensor>
     {
         readonly Sequential features;
         readonly LayerNorm norm;
+        readonly Permute permute = new("permute", 0, 3, 1, 2);
         readonly AdaptiveAvgPool2d avgpool;
         readonly Linear head;
 
@@ -181,7 +203,7 @@ public static class SwinT
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var y = norm.call(features.call(x)).permute(0, 3, 1, 2);
+            var y = permute.call(norm.call(features.call(x)));
             return head.call(avgpool.call(y).flatten(1)).MoveToOuterDisposeScope();
         }
     }
@@ -191,9 +213,9 @@ public static class SwinT
         long dim = o.Scale(96, 8 * 3);   // divisible by the 3 heads of stage 1 and by 8
         var stages = new List<(string, Module<Tensor, Tensor>)>
         {
-            ("0", Layers.Named(("0", Conv2d(o.InChannels, dim, 4, stride: 4)), ("1", new ToChannelsLast()), ("2", LayerNorm(dim, eps: 1e-5)))),
+            ("0", Layers.Named(("0", Conv2d(o.InChannels, dim, 4, stride: 4)), ("1", new Permute("permute", 0, 2, 3, 1)), ("2", LayerNorm(dim, eps: 1e-5)))),
         };
-        var nodes = new List<Node> { new WeightNode("features.0.0"), new OpNode("features.0.2", false) };
+        var nodes = new List<Node> { new WeightNode("features.0.0"), new OpNode("features.0.1"), new OpNode("features.0.2") };
         int totalBlocks = Depths.Sum(), blockIndex = 0, stageIndex = 1;
         for (int s = 0; s < Depths.Length; s++)
         {
@@ -208,7 +230,8 @@ public static class SwinT
             if (s < Depths.Length - 1)
             {
                 stages.Add(($"{stageIndex}", new PatchMerging(dim)));
-                nodes.Add(new OpNode($"features.{stageIndex}.norm", false));
+                nodes.Add(new OpNode($"features.{stageIndex}.gather"));
+                nodes.Add(new OpNode($"features.{stageIndex}.norm"));
                 nodes.Add(new WeightNode($"features.{stageIndex}.reduction"));
                 stageIndex++;
                 dim *= 2;
@@ -219,10 +242,10 @@ public static class SwinT
             foreach (var (_, module) in net.named_modules())
                 if (module is Linear l)
                 {
-                    init.trunc_normal_(l.weight!, std: 0.02);
+                    TruncatedNormal(l.weight!);
                     if (l.bias is not null) init.zeros_(l.bias);
                 }
-        nodes.AddRange([new OpNode("norm", false), new OpNode("avgpool", true), new WeightNode("head")]);
+        nodes.AddRange([new OpNode("norm"), new OpNode("permute"), new OpNode("avgpool"), new WeightNode("head")]);
         return new ZooModel("swin-t", o, net, new SeqNode(nodes));
     }
 }

@@ -22,7 +22,7 @@ public static class Vgg16Bn
             if (width == 0)
             {
                 features.Add(($"{index}", MaxPool2d(2, 2)));
-                nodes.Add(new OpNode($"features.{index++}", false));
+                nodes.Add(new OpNode($"features.{index++}"));
                 continue;
             }
             long outC = o.Scale(width);
@@ -42,7 +42,7 @@ public static class Vgg16Bn
         var net = Named(("features", Sequential(features)), ("avgpool", AdaptiveAvgPool2d(7)), ("flatten", Flatten()), ("classifier", classifier));
         InitialiseTorchvisionStyle(net);
         nodes.AddRange([
-            new OpNode("avgpool", true), new OpNode("flatten", true),
+            new OpNode("avgpool"), new OpNode("flatten"),
             new WeightNode("classifier.0"), new ActNode("classifier.1"),
             new WeightNode("classifier.3"), new ActNode("classifier.4"),
             new WeightNode("classifier.6")]);
