@@ -13,7 +13,7 @@ public static class CommandSet
         yield return WeightsCommand.Create(output);
         yield return TrainCommand.Create(output, error);
         yield return EntropyCommand.Create(output);
-        yield return FoldCommand.Create(output);
+        yield return FoldCommand.Create(output, error);
         foreach (Command method in MethodCommand.All(output, error)) yield return method;
         yield return SweepCommand.Create(output, error);
         yield return ReportCommand.Create(output);

@@ -12,7 +12,7 @@ namespace DepthPrune.Cli.Commands;
 /// against the original: depth, parameters, MACs, latency, and outputs on the test set.</summary>
 public static class FoldCommand
 {
-    public static Command Create(TextWriter output)
+    public static Command Create(TextWriter output, TextWriter error)
     {
         var command = new Command("fold", "Fold BatchNorms and linear chains (removed activations) into fewer real layers; measure depth, MACs, latency and output error");
         Option<string> checkpoint = CommonOptions.Checkpoint(), device = CommonOptions.Device();
@@ -21,8 +21,10 @@ public static class FoldCommand
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
         Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median)", 20);
         Option<string> onnx = PathOptions.OutputFile("--onnx", "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set", required: false, ".onnx");
+        Option<int> healEpochs = NumberOptions.WithDefault("--heal-epochs", "Fine-tune the folded network this many epochs on the training split before measuring it (0: no healing)", 0, v => v >= 0, "must be >= 0");
+        Option<double> healLr = NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine)", 0.01, v => v > 0, "must be positive");
         Option<bool> json = CommonOptions.Json();
-        foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats, onnx }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats, onnx, healEpochs, healLr }) command.Options.Add(option);
         var dataArgs = new DataArgs(command);
         command.Options.Add(json);
         command.Options.Add(device);
@@ -33,8 +35,9 @@ public static class FoldCommand
             FoldReport r;
             try
             {
+                var heal = new TrainOptions { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr), Seed = job.Loaded.Meta.Data?.Seed ?? 0 };
                 r = FoldReport.Measure(model, data, ParsePolicy(parsed.GetValue(policy)!)!.Value, compute,
-                    parsed.GetValue(batchSize), parsed.GetValue(repeats), parsed.GetValue(onnx));
+                    parsed.GetValue(batchSize), parsed.GetValue(repeats), parsed.GetValue(onnx), heal, new ConsoleProgress(error, parsed.GetValue(json)));
             }
             catch (NotSupportedException e) { throw new UsageException($"--checkpoint {parsed.GetValue(checkpoint)}: {e.Message}"); }
             string? runReport = Reporting.FoldSummary.Record(parsed.GetValue(checkpoint)!, parsed.GetValue(policy)!, r);
@@ -49,6 +52,7 @@ public static class FoldCommand
                     samples = r.Test.Samples, top1_original = r.Test.Top1Reference, top1_folded = r.Test.Top1Candidate, agreement = r.Test.Agreement,
                     max_abs_difference = r.Test.MaxAbsDifference, max_relative_difference = r.Test.MaxRelativeDifference,
                 },
+                healing = r.Unhealed is null ? null : new { epochs = r.HealEpochs, top1_before = r.Unhealed.Top1Candidate, top1_after = r.Test.Top1Candidate, agreement_before = r.Unhealed.Agreement },
                 onnx = r.Onnx is null ? null : new
                 {
                     path = r.OnnxPath, bytes = r.OnnxBytes, opset = OnnxExport.Opset, top1 = r.Onnx.Top1Candidate, agreement_with_folded = r.Onnx.Agreement,
@@ -64,6 +68,8 @@ public static class FoldCommand
                 output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {parsed.GetValue(repeats)}");
             foreach (var s in r.Merges)
                 output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per image{(s.Exact ? "" : ", not exact at the borders")}");
+            if (r.Unhealed is not null)
+                output.WriteLine($"healed {r.HealEpochs} epoch(s) on the training split: folded top-1 {r.Unhealed.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}");
             output.WriteLine(TestLine(data.Name, r));
             if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
             if (runReport is not null) output.WriteLine($"report: {runReport}");

@@ -1,0 +1,39 @@
+using DepthPrune.Folding;
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using DepthPrune.Tests.Training;
+using DepthPrune.Training;
+
+namespace DepthPrune.Tests.Folding;
+
+/// <summary>Healing an inexact fold: the folded network is trained on the training split, its
+/// top-1 does not fall, and the exported ONNX model is the healed network.</summary>
+public class FoldHealingTests
+{
+    [Fact]
+    public void Healing_an_inexact_fold_keeps_or_raises_top1_and_exports_the_healed_weights()
+    {
+        using var data = TestData.Quadrants(train: 512, test: 256, size: 8);
+        Seeding.Seed(3);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.125, InputSize: 8));
+        Trainer.Fit(model, data, new TrainOptions { Epochs = 3, LearningRate = 0.05, Seed = 3 }, Compute.Cpu, new TrainHooks());
+        // Every block's inner ReLU removed: each block is folded into one 5x5 conv, inexact at the borders.
+        foreach (var slot in model.Slots.Where(s => s.Key.EndsWith("relu1"))) slot.Value.SetIdentity();
+        using var dir = new TempDir();
+        var heal = new TrainOptions { Epochs = 2, LearningRate = 0.01, Seed = 3 };
+        var report = FoldReport.Measure(model, data, FoldPolicy.Depth, Compute.Cpu, 64, 3, dir["healed.onnx"], heal);
+
+        Assert.Contains(report.Merges, m => !m.Exact);
+        Assert.Equal(2, report.HealEpochs);
+        Assert.NotNull(report.Unhealed);
+        // Here the fold costs accuracy (70.3% against the model's 95.7%), and healing wins it back (100%).
+        Assert.True(report.Unhealed!.Top1Candidate < report.Unhealed.Top1Reference - 5);
+        Assert.True(report.Test.Top1Candidate >= report.Unhealed.Top1Candidate,
+            $"top-1 {report.Unhealed.Top1Candidate:F2} before healing, {report.Test.Top1Candidate:F2} after");
+        // The original's top-1 is what it was: healing trains a copy, not the model.
+        Assert.Equal(report.Unhealed.Top1Reference, report.Test.Top1Reference);
+        // ONNX is written from the stages after healing: it computes the healed network.
+        Assert.Equal(100.0, report.Onnx!.Agreement);
+        Assert.True(report.Onnx.MaxRelativeDifference < 1e-4, $"ONNX vs healed network: {report.Onnx.MaxRelativeDifference}");
+    }
+}
