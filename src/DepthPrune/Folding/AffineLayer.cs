@@ -118,21 +118,26 @@ public sealed class AffineLayer : IDisposable
     public long[] BiasShape => Conv is null ? [Outputs] : Bias.dim() == 1 ? [Outputs, 1, 1] : Bias.shape;
 
     /// <summary>The exact bias of a linear map f given as a function of [1, ...inputShape]
-    /// inputs: f(0), per channel when it is the same at every position, else [out, H, W].</summary>
+    /// inputs: f(0), as <see cref="Compact"/> stores it.</summary>
     public static Tensor BiasOf(Func<Tensor, Tensor> f, long[] inputShape, Device device)
     {
         using var noGrad = no_grad();
         using var zero = zeros([1, .. inputShape], device: device);
         using var output = f(zero);
-        var map = output[0].clone();
-        if (map.dim() != 3) return map;
-        using var first = map[.., 0, 0].clone();
+        return Compact(output[0]);
+    }
+
+    /// <summary>A constant output [C, H, W] per channel ([C]) when it is the same at every
+    /// position, else a copy of it; anything else as a copy.</summary>
+    public static Tensor Compact(Tensor map)
+    {
+        using var noGrad = no_grad();
+        if (map.dim() != 3) return map.clone();
+        using var first = map[.., 0, 0];
         using var column = first.reshape(first.shape[0], 1, 1);
         using var spread = (map - column).abs().max();
         using var size = map.abs().max();
-        if (spread.item<float>() > 1e-6f * Math.Max(1f, size.item<float>())) return map;
-        map.Dispose();
-        return first.clone();
+        return spread.item<float>() > 1e-6f * Math.Max(1f, size.item<float>()) ? map.clone() : first.clone();
     }
 
     /// <summary>A real TorchSharp layer holding these weights, so counting hooks, training and

@@ -64,24 +64,23 @@ public static class Folder
     }
 
     /// <summary>Runs stages on x, recording each layer's input shape; returns the output.</summary>
-    static Tensor Trace(IReadOnlyList<FoldStage> stages, Tensor x)
+    static Tensor Trace(IReadOnlyList<FoldStage> stages, Tensor x) => Run(stages, x, record: true);
+
+    static Tensor Run(IEnumerable<FoldStage> stages, Tensor x, bool record = false)
     {
         foreach (var stage in stages)
+        {
+            if (record && stage is AffineStage { Layer: var layer }) layer.InputShape = x.shape[1..];
             x = stage switch
             {
-                AffineStage a => Record(a.Layer, x),
+                AffineStage a => a.Layer.Apply(x),
                 ModuleStage m => m.Module.call(x),
                 BiasStage b => x + b.Broadcastable(x.dim()),
-                ResidualStage r => Trace(r.Main, x) + (r.Shortcut.Count == 0 ? x : Trace(r.Shortcut, x)),
+                ResidualStage r => Run(r.Main, x, record) + (r.Shortcut.Count == 0 ? x : Run(r.Shortcut, x, record)),
                 _ => throw new NotSupportedException(stage.GetType().Name),
             };
-        return x;
-
-        static Tensor Record(AffineLayer layer, Tensor x)
-        {
-            layer.InputShape = x.shape[1..];
-            return layer.Apply(x);
         }
+        return x;
     }
 
     /// <summary>Merges chains of affine layers (nothing non-linear between them) as the policy
@@ -187,21 +186,18 @@ public static class Folder
     static Tensor AddBiases(Tensor a, Tensor b) => a.dim() == b.dim() ? a + b
         : a.dim() == 1 ? a.reshape(a.shape[0], 1, 1) + b : a + b.reshape(b.shape[0], 1, 1);
 
-    /// <summary>The per-channel constant a path outputs whatever its input, when it can be seen
-    /// exactly: a layer with no weights outputs its bias; a zero map stays zero through our
-    /// activations (all map 0 to 0), and a layer fed only zeros outputs its bias, padding or not.</summary>
+    /// <summary>What a path outputs whatever its input, when a layer on it has no weights left: that
+    /// layer outputs its bias, and everything after it is run on that constant (exactly, borders
+    /// included). Per channel [C] when the same at every position, else [C, H, W].</summary>
     static Tensor? ConstantOutput(IReadOnlyList<FoldStage> path)
     {
-        Tensor? constant = null;
-        foreach (var stage in path)
-            constant = stage switch
-            {
-                AffineStage a when IsZero(a.Layer.Weight) => a.Layer.Bias,
-                AffineStage a when constant is not null && IsZero(constant) => a.Layer.Bias,
-                ModuleStage { Module: ActivationSlot } when constant is not null && IsZero(constant) => constant,
-                _ => null,
-            };
-        return constant;
+        int last = path.Select((s, i) => s is AffineStage a && IsZero(a.Layer.Weight) ? i : -1).DefaultIfEmpty(-1).Max();
+        if (last < 0) return null;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var dead = ((AffineStage)path[last]).Layer;
+        var output = Run(path.Skip(last), zeros([1, .. dead.InputShape], device: dead.Weight.device));
+        return AffineLayer.Compact(output[0]).MoveToOuterDisposeScope();
     }
 
     static bool IsZero(Tensor values)

@@ -139,6 +139,21 @@ public class FolderTests
     }
 
     [Fact]
+    public void Block_whose_first_layer_is_dead_adds_the_exact_map_its_second_layer_makes_of_that_constant()
+    {
+        using var model = Model("resnet18-cifar");
+        using (no_grad()) ((Conv2d)model.Module("layer1.1.conv1")).weight!.zero_();
+        // conv1 outputs its BatchNorm shift, relu1 keeps what is positive, conv2 sums that over
+        // fewer taps at the borders: the block adds a [C, H, W] map to its shortcut.
+        var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Exact);
+        var bias = Assert.Single(stages.OfType<BiasStage>());
+        Assert.Equal(3, (int)bias.Bias.dim());
+        Assert.Equal(("identity", true), (Assert.Single(steps).Second, steps[0].Exact));
+        var (original, folded) = Outputs(model, stages);
+        Assert.True(RelativeError(folded, original) < 1e-5f, $"relative error {RelativeError(folded, original)}");
+    }
+
+    [Fact]
     public void Swin_with_its_gelus_removed_folds_each_mlp_into_one_linear_exactly()
     {
         using var model = FoldableModels.Create("swin-t", 0.125, seed: 1);
