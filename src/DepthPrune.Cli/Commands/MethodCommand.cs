@@ -10,13 +10,13 @@ namespace DepthPrune.Cli.Commands;
 /// flags, plus the method's own (a flag of another method is an unknown option, exit 2).</summary>
 public static class MethodCommand
 {
-    [Flags] enum Own { None = 0, PruneRatio = 1, FoldLambda = 2 }
+    [Flags] enum Own { None = 0, PruneRatio = 1, FoldLambda = 2, Objective = 4 }
 
     static readonly Dictionary<string, (string Description, Own Options)> Methods = new()
     {
-        ["easier"] = ("EASIER: remove the lowest-entropy activation each iteration, fine-tune, repeat", Own.None),
-        ["egp"] = ("EGP: prune the weights feeding low-entropy layers (entropy-weighted budget) until layers reach zero entropy", Own.PruneRatio),
-        ["nepenthe"] = ("NEPENTHE: EGP generalised; always-OFF neurons are removed too", Own.PruneRatio),
+        ["easier"] = ("EASIER: remove the lowest-entropy activation each iteration, fine-tune, repeat", Own.Objective),
+        ["egp"] = ("EGP: prune the weights feeding low-entropy layers (entropy-weighted budget) until layers reach zero entropy", Own.PruneRatio | Own.Objective),
+        ["nepenthe"] = ("NEPENTHE: EGP generalised; always-OFF neurons are removed too", Own.PruneRatio | Own.Objective),
         ["imp"] = ("IMP baseline: iterative global magnitude pruning, counting the layers that reach zero entropy", Own.PruneRatio),
         ["layerfold"] = ("Layer Folding baseline: PReLU slopes pulled to 1, most linear set to Identity", Own.FoldLambda),
         ["random"] = ("Random baseline: remove a random activation each iteration (seeded by --seed)", Own.None),
@@ -45,6 +45,9 @@ public static class MethodCommand
         Option<double> foldLambda = NumberOptions.WithDefault("--fold-lambda", "Weight of the regulariser pulling PReLU slopes to 1", defaults.FoldLambda, v => v >= 0, "must be >= 0");
         if (own.HasFlag(Own.PruneRatio)) command.Options.Add(pruneRatio);
         if (own.HasFlag(Own.FoldLambda)) command.Options.Add(foldLambda);
+        Option<string> objective = new("--objective") { Description = "entropy: remove by entropy alone, as published; latency: prefer low-entropy removals that let folding save MACs (docs/METHODS.md)", DefaultValueFactory = _ => "entropy" };
+        objective.Validators.Add(r => { if (ParseObjective(r.GetValueOrDefault<string>()) is null) r.AddError($"--objective '{r.GetValueOrDefault<string>()}': expected entropy or latency"); });
+        if (own.HasFlag(Own.Objective)) command.Options.Add(objective);
 
         command.SetAction(parsed =>
         {
@@ -65,6 +68,7 @@ public static class MethodCommand
                 {
                     Tolerance = parsed.GetValue(tolerance), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = own.HasFlag(Own.PruneRatio) ? parsed.GetValue(pruneRatio) : defaults.PruneRatio,
                     Finetune = finetune, Estimator = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = own.HasFlag(Own.FoldLambda) ? parsed.GetValue(foldLambda) : defaults.FoldLambda, Seed = seed,
+                    Objective = own.HasFlag(Own.Objective) ? ParseObjective(parsed.GetValue(objective)!)!.Value : defaults.Objective,
                 },
             };
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
@@ -75,4 +79,11 @@ public static class MethodCommand
         return command;
     }
 
+
+    static RemovalObjective? ParseObjective(string name) => name switch
+    {
+        "entropy" => RemovalObjective.Entropy,
+        "latency" => RemovalObjective.Latency,
+        _ => null,
+    };
 }

@@ -17,6 +17,7 @@ public static class ChainMerge
     public static (long Macs, bool Exact) Preview(IReadOnlyList<AffineLayer> layers, int from, int to)
     {
         var first = layers[from];
+        if (from == to) return (first.Macs, first.Exact);   // as it is, grouped or not
         bool exact = first.Exact;
         var geometry = first.Conv;
         for (int i = from + 1; i <= to; i++)

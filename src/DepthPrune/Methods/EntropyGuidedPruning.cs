@@ -7,7 +7,8 @@ namespace DepthPrune.Methods;
 /// the candidates; the budget zeta * remaining weights is shared by softmax((sum I)/I_l) with
 /// caps, and each candidate loses its smallest remaining weights. NEPENTHE also removes the
 /// always-OFF neurons of candidate layers: their output is held at 0 and the weights feeding
-/// them are pruned.</summary>
+/// them are pruned. Under the latency objective a layer's importance is scaled by (1 - s_l),
+/// s_l the fraction of the folded network's MACs that pruning it away would save.</summary>
 public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 {
     public override string Name => nepenthe ? "nepenthe" : "egp";
@@ -21,6 +22,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         if (nepenthe) foreach (var pair in pairs) RemoveDeadNeurons(c, pair, byName[pair.Slot].OnFraction);
 
         var candidates = new List<BudgetCandidate>();
+        long baseline = c.Options.Objective == RemovalObjective.Latency ? FoldPayoff.FoldedMacs(c.Model) : 0;
         foreach (var pair in pairs)
         {
             var mask = c.Masks.Ensure(c.Model, pair.Layer);
@@ -28,7 +30,9 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             if (remaining == 0) continue;
             using var kept = c.Model.Weight(pair.Layer).detach().abs().masked_select(mask);
             double meanAbs = kept.mean().item<float>();
-            candidates.Add(new BudgetCandidate(pair.Layer.Module, byName[pair.Slot].Entropy * meanAbs, remaining));
+            double importance = byName[pair.Slot].Entropy * meanAbs;
+            if (baseline > 0) importance *= 1 - (double)FoldPayoff.OfPruningAway(c.Model, pair.Layer, baseline) / baseline;
+            candidates.Add(new BudgetCandidate(pair.Layer.Module, importance, remaining));
         }
         if (candidates.Count == 0) return removed.Count > 0 ? removed : null;
         var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio);

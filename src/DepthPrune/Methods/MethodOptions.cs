@@ -3,6 +3,10 @@ using DepthPrune.Training;
 
 namespace DepthPrune.Methods;
 
+/// <summary>What decides the next removal: entropy alone (as published), or entropy together with
+/// what folding saves once the removal is made (docs/METHODS.md).</summary>
+public enum RemovalObjective { Entropy, Latency }
+
 /// <summary>Settings shared by every method run. Tolerance is in top-1 points below the dense model.</summary>
 public sealed record MethodOptions
 {
@@ -17,6 +21,7 @@ public sealed record MethodOptions
     /// <summary>Layer Folding: weight of the regulariser sum_l (1 - a_l)^2 pulling PReLU slopes to 1.</summary>
     public double FoldLambda { get; init; } = 1e-2;
     public int Seed { get; init; }
+    public RemovalObjective Objective { get; init; } = RemovalObjective.Entropy;
 
     public void Validate()
     {

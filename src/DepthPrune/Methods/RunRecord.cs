@@ -38,6 +38,8 @@ public sealed record RunRecord
     public string StoppingSplit { get; init; } = "test";
     public double Tolerance { get; init; }
     public double PruneRatio { get; init; }
+    /// <summary>"entropy" or "latency" (see <see cref="RemovalObjective"/>).</summary>
+    public string Objective { get; init; } = "entropy";
     public int FinetuneEpochs { get; init; }
     public int Total { get; init; }
     public IterationRecord? Dense { get; init; }

@@ -50,6 +50,18 @@ public sealed class Structure(SeqNode root)
 
     public IReadOnlyList<WeightNode> WeightLayers => Walk().OfType<WeightNode>().ToList();
 
+    /// <summary>The activations of the top-level block (residual block, inverted residual,
+    /// transformer block) that holds the slot; just the slot when it sits at the top level.</summary>
+    public IReadOnlyList<string> BlockOf(string slot)
+    {
+        foreach (var item in Root.Items)
+        {
+            var slots = Walk(item).OfType<ActNode>().Select(a => a.Slot).ToList();
+            if (slots.Contains(slot)) return slots;
+        }
+        throw new KeyNotFoundException($"no activation slot '{slot}'");
+    }
+
     /// <summary>Each activation with the main-path weight layer that feeds it.</summary>
     public IReadOnlyList<PruningPair> PruningPairs()
     {

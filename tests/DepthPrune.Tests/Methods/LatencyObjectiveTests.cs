@@ -1,0 +1,98 @@
+using DepthPrune.Entropy;
+using DepthPrune.Methods;
+using DepthPrune.Models;
+using DepthPrune.Pruning;
+using DepthPrune.Runtime;
+using DepthPrune.Training;
+
+namespace DepthPrune.Tests.Methods;
+
+/// <summary>The latency objective: what folding saves, against MACs counted by hand, and the
+/// removal it chooses against the one entropy alone would.</summary>
+public class LatencyObjectiveTests
+{
+    static ZooModel Model(string name, int size = 8)
+    {
+        Seeding.Seed(5);
+        return ModelZoo.Create(name, new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: size));
+    }
+
+    [Fact]
+    public void A_mobilenet_block_pays_only_once_both_its_relu6_are_gone()
+    {
+        using var model = Model("mobilenetv2-cifar");
+        // features.3: stride 1, C -> 6C -> C at 8x8 (CIFAR strides keep the input size this far).
+        var expand = model.Weight(new WeightNode("features.3.conv.0.0"));
+        long c = expand.shape[1], hidden = expand.shape[0], pixels = 8 * 8;
+        Assert.Equal(6 * c, hidden);
+        long apart = (c * hidden + hidden * 9 + hidden * c) * pixels, merged = 9 * c * c * pixels;
+        long baseline = FoldPayoff.FoldedMacs(model);
+        // Alone, neither removal lets a merge pay: a dense 3x3 over 6C channels costs more than the pair.
+        foreach (string slot in new[] { "features.3.conv.0.2", "features.3.conv.1.2" })
+            Assert.Equal((apart - merged) / 2.0, FoldPayoff.OfLinearizing(model, slot, baseline));
+        model.Slots["features.3.conv.0.2"].SetIdentity();
+        Assert.Equal(baseline, FoldPayoff.FoldedMacs(model));                  // half a block removed: nothing folds yet
+        Assert.Equal(apart - merged, FoldPayoff.OfLinearizing(model, "features.3.conv.1.2", baseline));
+        Assert.Equal(SlotMode.Nonlinear, model.Slots["features.3.conv.1.2"].Mode);   // measuring left the model as it was
+    }
+
+    [Fact]
+    public void Pruning_away_a_residual_blocks_last_layer_saves_both_its_convs_and_the_stem_saves_nothing()
+    {
+        using var model = Model("resnet18-cifar");
+        var conv1 = model.Weight(new WeightNode("layer1.1.conv1"));
+        long c = conv1.shape[0], pixels = 8 * 8;
+        long baseline = FoldPayoff.FoldedMacs(model);
+        Assert.Equal(2 * 9 * c * c * pixels, FoldPayoff.OfPruningAway(model, new WeightNode("layer1.1.conv2", "layer1.1.bn2"), baseline));
+        Assert.Equal(0, FoldPayoff.OfPruningAway(model, new WeightNode("conv1", "bn1"), baseline));
+        Assert.NotEqual(0, model.Weight(new WeightNode("layer1.1.conv2")).abs().sum().item<float>());   // restored
+    }
+
+    static MethodContext Context(ZooModel model, PruningMasks masks, RemovalObjective objective, Dictionary<string, double> low) => new()
+    {
+        Model = model, Masks = masks, Iteration = 1, Random = new Random(1),
+        Options = new MethodOptions { Finetune = new TrainOptions(), Objective = objective },
+        Entropies = model.Structure.Activations.Select(name =>
+        {
+            int n = (int)model.Slots[name].Channels;
+            double h = low.GetValueOrDefault(name, 0.9);
+            return new LayerEntropy(name, n, h, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), h, h, h);
+        }).ToList(),
+    };
+
+    [Theory]
+    [InlineData(RemovalObjective.Entropy, "features.18.2")]
+    [InlineData(RemovalObjective.Latency, "features.3.conv.1.2")]
+    public void Easier_under_latency_completes_a_block_instead_of_taking_the_lowest_entropy(RemovalObjective objective, string expected)
+    {
+        using var model = Model("mobilenetv2-cifar");
+        using var masks = new PruningMasks();
+        model.Slots["features.3.conv.0.2"].SetIdentity();
+        // The last ReLU6 (before the pool) has the lowest entropy, but removing it merges nothing.
+        var low = new Dictionary<string, double> { ["features.18.2"] = 0.1, ["features.3.conv.1.2"] = 0.2 };
+        Assert.Equal([expected], new Easier().Before(Context(model, masks, objective, low)));
+    }
+
+    [Theory]
+    [InlineData(RemovalObjective.Entropy, "features.5")]
+    [InlineData(RemovalObjective.Latency, "features.2")]
+    public void Easier_under_latency_prefers_the_removal_that_lets_a_chain_merge(RemovalObjective objective, string expected)
+    {
+        // VGG's first conv reads one channel: merged with the second into one 5x5 conv it costs
+        // 25*1*C MACs per pixel instead of 9*1*C + 9*C*C.
+        using var model = Model("vgg16bn", size: 32);   // five 2x2 max pools
+        using var masks = new PruningMasks();
+        var low = new Dictionary<string, double> { ["features.5"] = 0.3, ["features.2"] = 0.4 };
+        Assert.Equal([expected], new Easier().Before(Context(model, masks, objective, low)));
+    }
+
+    [Fact]
+    public void Easier_under_latency_takes_the_lowest_entropy_when_no_removal_pays()
+    {
+        // A ResNet block's two 3x3 convs merged make a 5x5 that costs more: no linearization pays.
+        using var model = Model("resnet18-cifar");
+        using var masks = new PruningMasks();
+        var low = new Dictionary<string, double> { ["layer2.0.relu1"] = 0.3, ["layer1.0.relu1"] = 0.4 };
+        Assert.Equal(["layer2.0.relu1"], new Easier().Before(Context(model, masks, RemovalObjective.Latency, low)));
+    }
+}
