@@ -21,8 +21,7 @@ public static class FoldCommand
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
         Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median)", 20);
         Option<string> onnx = PathOptions.OutputFile("--onnx", "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set", required: false, ".onnx");
-        Option<int> healEpochs = NumberOptions.WithDefault("--heal-epochs", "Fine-tune the folded network this many epochs on the training split before measuring it (0: no healing)", 0, v => v >= 0, "must be >= 0");
-        Option<double> healLr = NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine)", 0.01, v => v > 0, "must be positive");
+        var (healEpochs, healLr) = HealOptions();
         Option<bool> json = CommonOptions.Json();
         foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats, onnx, healEpochs, healLr }) command.Options.Add(option);
         var dataArgs = new DataArgs(command);
@@ -60,22 +59,32 @@ public static class FoldCommand
                 },
             };
             if (parsed.GetValue(json)) { output.WriteLine(JsonOut.Serialize(report)); return CliApp.Ok; }
-            output.WriteLine($"fold: {model.Name}, policy {report.policy}, {r.Merges.Count} merge(s); BatchNorms folded into their layers");
-            output.WriteLine($"{"",-10} {"depth",6} {"params",12} {"MACs",15} {"ms/batch",9}");
-            output.WriteLine($"{"original",-10} {r.Original.Depth,6} {r.Original.Parameters,12:N0} {r.Original.Macs,15:N0} {r.Original.LatencySeconds * 1000,9:F2}");
-            output.WriteLine($"{"folded",-10} {r.Folded.Depth,6} {r.Folded.Parameters,12:N0} {r.Folded.Macs,15:N0} {r.Folded.LatencySeconds * 1000,9:F2}");
-            foreach (var p in r.Deployed)
-                output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {parsed.GetValue(repeats)}");
-            foreach (var s in r.Merges)
-                output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per image{(s.Exact ? "" : ", not exact at the borders")}");
-            if (r.Unhealed is not null)
-                output.WriteLine($"healed {r.HealEpochs} epoch(s) on the training split: folded top-1 {r.Unhealed.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}");
-            output.WriteLine(TestLine(data.Name, r));
-            if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
-            if (runReport is not null) output.WriteLine($"report: {runReport}");
+            Print(output, model.Name, parsed.GetValue(policy)!, data.Name, parsed.GetValue(repeats), r, runReport);
             return CliApp.Ok;
         });
         return command;
+    }
+
+    /// <summary>--heal-epochs and --heal-lr, shared with the method commands' final fold.</summary>
+    public static (Option<int> Epochs, Option<double> Lr) HealOptions() => (
+        NumberOptions.WithDefault("--heal-epochs", "Fine-tune the folded network this many epochs on the training split before measuring it (0: no healing)", 0, v => v >= 0, "must be >= 0"),
+        NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine)", 0.01, v => v > 0, "must be positive"));
+
+    public static void Print(TextWriter output, string modelName, string policy, string dataset, int repeats, FoldReport r, string? runReport)
+    {
+        output.WriteLine($"fold: {modelName}, policy {policy}, {r.Merges.Count} merge(s); BatchNorms folded into their layers");
+        output.WriteLine($"{"",-10} {"depth",6} {"params",12} {"MACs",15} {"ms/batch",9}");
+        output.WriteLine($"{"original",-10} {r.Original.Depth,6} {r.Original.Parameters,12:N0} {r.Original.Macs,15:N0} {r.Original.LatencySeconds * 1000,9:F2}");
+        output.WriteLine($"{"folded",-10} {r.Folded.Depth,6} {r.Folded.Parameters,12:N0} {r.Folded.Macs,15:N0} {r.Folded.LatencySeconds * 1000,9:F2}");
+        foreach (var p in r.Deployed)
+            output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {repeats}");
+        foreach (var s in r.Merges)
+            output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per image{(s.Exact ? "" : ", not exact at the borders")}");
+        if (r.Unhealed is not null)
+            output.WriteLine($"healed {r.HealEpochs} epoch(s) on the training split: folded top-1 {r.Unhealed.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}");
+        output.WriteLine(TestLine(dataset, r));
+        if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
+        if (runReport is not null) output.WriteLine($"report: {runReport}");
     }
 
     static object Cost(NetworkCost c) => new { depth = c.Depth, parameters = c.Parameters, macs = c.Macs, latency_ms = c.LatencySeconds * 1000 };
@@ -88,7 +97,7 @@ public static class FoldCommand
         $"ONNX: {r.OnnxPath} ({r.OnnxBytes:N0} bytes, opset {OnnxExport.Opset}); in ONNX Runtime: top-1 {r.Onnx!.Top1Candidate:F2}, " +
         $"predictions agree with the folded network on {r.Onnx.Agreement:F2}%, max |output difference| {r.Onnx.MaxAbsDifference:G3} ({r.Onnx.MaxRelativeDifference:G3} of the largest output)";
 
-    static FoldPolicy? ParsePolicy(string name) => name switch
+    public static FoldPolicy? ParsePolicy(string name) => name switch
     {
         "exact" => FoldPolicy.Exact,
         "macs" => FoldPolicy.Macs,

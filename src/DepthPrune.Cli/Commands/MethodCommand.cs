@@ -1,8 +1,11 @@
 using System.CommandLine;
 using DepthPrune.Data;
 using DepthPrune.Entropy;
+using DepthPrune.Folding;
 using DepthPrune.Methods;
+using DepthPrune.Reporting;
 using DepthPrune.Runtime;
+using DepthPrune.Training;
 
 namespace DepthPrune.Cli.Commands;
 
@@ -48,6 +51,10 @@ public static class MethodCommand
         Option<string> objective = new("--objective") { Description = "entropy: remove by entropy alone, as published; latency: prefer low-entropy removals that let folding save MACs (docs/METHODS.md)", DefaultValueFactory = _ => "entropy" };
         objective.Validators.Add(r => { if (ParseObjective(r.GetValueOrDefault<string>()) is null) r.AddError($"--objective '{r.GetValueOrDefault<string>()}': expected entropy or latency"); });
         if (own.HasFlag(Own.Objective)) command.Options.Add(objective);
+        Option<string> fold = new("--fold") { Description = "Final step: fold the best model with this policy (exact, macs or depth), measure it, write RUN/best.onnx (default: none)", DefaultValueFactory = _ => "none" };
+        fold.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v != "none" && FoldCommand.ParsePolicy(v) is null) r.AddError($"--fold '{v}': expected none, exact, macs or depth"); });
+        var (healEpochs, healLr) = FoldCommand.HealOptions();
+        foreach (Option o in new Option[] { fold, healEpochs, healLr }) command.Options.Add(o);
 
         command.SetAction(parsed =>
         {
@@ -74,6 +81,15 @@ public static class MethodCommand
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
             if (runArgs.Json(parsed)) output.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, Training.Checkpoint.Json));
             else RunTable.Write(output, run);
+            if (FoldCommand.ParsePolicy(parsed.GetValue(fold)!) is { } policy && run.BestCheckpoint is { } best)
+            {
+                // The deployable model: the best checkpoint folded (and healed), measured on the test split.
+                using var loaded = Checkpoint.Load(best, compute);
+                var heal = finetune with { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr) };
+                var r = FoldReport.Measure(loaded.Model, data, policy, compute, 256, 20, Path.Combine(outDir, "best.onnx"), heal, progress);
+                string? report = FoldSummary.Record(best, parsed.GetValue(fold)!, r);
+                if (!runArgs.Json(parsed)) FoldCommand.Print(output, loaded.Model.Name, parsed.GetValue(fold)!, data.Name, 20, r, report);
+            }
             return CliApp.Ok;
         });
         return command;

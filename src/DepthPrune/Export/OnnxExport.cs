@@ -1,5 +1,6 @@
 using DepthPrune.Folding;
 using DepthPrune.Models;
+using DepthPrune.Models.Architectures;
 using DepthPrune.Runtime;
 using Google.Protobuf;
 using Onnx;
@@ -111,6 +112,10 @@ public static class OnnxExport
             AdaptiveAvgPool2d => AveragePool(g, stage.Name, x, sample.shape, output.shape),
             Flatten f when f.end_dim == -1 => g.Node("Flatten", [x], Int("axis", f.start_dim)),
             Identity => x,
+            SwinT.Permute p => g.Node("Transpose", [x], Ints("perm", p.Order)),
+            LayerNorm norm => SwinExport.LayerNorm(g, stage.Name, norm, x),
+            SwinT.PatchGather => SwinExport.PatchGather(g, x, sample.shape),
+            SwinT.WindowAttention attention => SwinExport.Attention(g, stage.Name, attention, x, sample.shape),
             var other => throw new NotSupportedException($"{stage.Name}: {other.GetType().Name} has no ONNX export"),
         };
         return (y, output);

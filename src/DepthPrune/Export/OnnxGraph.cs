@@ -39,6 +39,15 @@ sealed class OnnxGraph
         return proto.Name;
     }
 
+    /// <summary>A constant int64 scalar (a Gather index) as an initializer.</summary>
+    public string Int64Scalar(string hint, long value)
+    {
+        var proto = new TensorProto { Name = Fresh(hint), DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Int64Data.Add(value);
+        Graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
     /// <summary>Adds one node and returns the name of its (single) output.</summary>
     public string Node(string op, string[] inputs, params AttributeProto[] attributes)
     {

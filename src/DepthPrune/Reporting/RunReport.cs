@@ -53,12 +53,13 @@ public static class RunReport
         var folds = FoldSummary.All(runDir);
         if (folds.Count > 0)
         {
-            md.AppendLine("Folded with `depthprune fold` (latency: median of a test batch in libtorch; top-1 and agreement on the test split):").AppendLine();
-            md.AppendLine("| checkpoint | policy | depth | MACs | latency ms | top-1 | predictions agree | exact |");
-            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---|");
+            md.AppendLine("Folded (latency: median of a test batch in libtorch, and of batches of 1 and 64 in ONNX Runtime; top-1 and agreement on the test split, after healing when there was any):").AppendLine();
+            md.AppendLine("| checkpoint | policy | depth | MACs | latency ms | ONNX Runtime b1 ms | ONNX Runtime b64 ms | top-1 | healed | predictions agree | exact |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|");
             foreach (var f in folds)
                 md.AppendLine($"| {f.Checkpoint} | {f.Policy} | {f.DepthOriginal} -> {f.DepthFolded} | {f.MacsOriginal:N0} -> {f.MacsFolded:N0} | " +
-                              $"{F(f.LatencyMsOriginal)} -> {F(f.LatencyMsFolded)} | {F(f.Top1Original)} -> {F(f.Top1Folded)} | {F(f.Agreement)}% | {(f.Exact ? "yes" : "no")} |");
+                              $"{F(f.LatencyMsOriginal)} -> {F(f.LatencyMsFolded)} | {Onnx(f, 1)} | {Onnx(f, 64)} | {F(f.Top1Original)} -> {F(f.Top1Folded)} | " +
+                              $"{(f.Top1Unhealed is double u ? $"{f.HealEpochs} epoch(s) from {F(u)}" : "no")} | {F(f.Agreement)}% | {(f.Exact ? "yes" : "no")} |");
             md.AppendLine();
             plots.Add(("fold.png", "Folded against original: latency and MACs", RunPlots.FoldRatios(folds)));
         }
@@ -103,6 +104,9 @@ public static class RunReport
             md.AppendLine($"![{caption}](plots/{file})").AppendLine();
         }
     }
+
+    static string Onnx(FoldSummary f, int batch) =>
+        f.Deployed?.FirstOrDefault(p => p.Runtime == "onnxruntime" && p.Batch == batch) is { } p ? $"{p.OriginalMs:F3} -> {p.FoldedMs:F3} ({p.Ratio:F2}x)" : "-";
 
     static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
 }

@@ -23,12 +23,26 @@ public static class SwinT
         weight.normal_(0, 0.02).clamp_(-2, 2);
     }
 
-    sealed class WindowAttention : Module<Tensor, Tensor>
+    /// <summary>Window attention; its parts are visible to the ONNX exporter.</summary>
+    internal sealed class WindowAttention : Module<Tensor, Tensor>
     {
         readonly Linear qkv, proj;
         readonly Parameter relative_position_bias_table;
         readonly Tensor relative_position_index;
         readonly int heads, shift;
+
+        public const int Size = Window;
+        public Linear Qkv => qkv;
+        public Linear Proj => proj;
+        public int Heads => heads;
+        public int Shift => shift;
+
+        /// <summary>The relative position bias added to every window's logits: [heads, 49, 49].</summary>
+        public Tensor PositionBias() => relative_position_bias_table.index_select(0, relative_position_index.to(relative_position_bias_table.device))
+            .view(Window * Window, Window * Window, heads).permute(2, 0, 1);
+
+        /// <summary>The cyclic shift actually applied on a padded ph x pw map (none when one window covers it).</summary>
+        public (long H, long W) ShiftOn(long ph, long pw) => (Window >= ph ? 0 : shift, Window >= pw ? 0 : shift);
 
         public WindowAttention(long dim, int heads, int shift) : base("attn")
         {
@@ -61,16 +75,14 @@ public static class SwinT
             long padR = (Window - w % Window) % Window, padB = (Window - h % Window) % Window;
             var x = nn.functional.pad(input, [0, 0, 0, padR, 0, padB]);
             long ph = h + padB, pw = w + padR;
-            long shiftH = Window >= ph ? 0 : shift, shiftW = Window >= pw ? 0 : shift;
+            var (shiftH, shiftW) = ShiftOn(ph, pw);
             if (shiftH + shiftW > 0) x = roll(x, [-shiftH, -shiftW], [1, 2]);
             long nh = ph / Window, nw = pw / Window, windows = nh * nw, tokens = Window * Window, headDim = c / heads;
             x = x.view(b, nh, Window, nw, Window, c).permute(0, 1, 3, 2, 4, 5).reshape(b * windows, tokens, c);
             var qkvOut = qkv.call(x).reshape(b * windows, tokens, 3, heads, headDim).permute(2, 0, 3, 1, 4);
             var q = qkvOut[0].mul(Math.Pow(headDim, -0.5));
             var attn = q.matmul(qkvOut[1].transpose(-2, -1));
-            var bias = relative_position_bias_table.index_select(0, relative_position_index.to(input.device))
-                .view(tokens, tokens, heads).permute(2, 0, 1).unsqueeze(0);
-            attn = attn.add(bias);
+            attn = attn.add(PositionBias().unsqueeze(0));
             if (shiftH + shiftW > 0)
             {
                 var mask = ShiftMask(ph, pw, shiftH, shiftW, input.device);
@@ -86,7 +98,7 @@ public static class SwinT
         }
 
         /// <summary>-100 between tokens that the cyclic shift brought from different regions.</summary>
-        static Tensor ShiftMask(long ph, long pw, long sh, long sw, Device device)
+        public static Tensor ShiftMask(long ph, long pw, long sh, long sw, Device device)
         {
             var region = new float[ph * pw];
             long[] hBounds = [0, ph - Window, ph - sh, ph], wBounds = [0, pw - Window, pw - sw, pw];
@@ -142,7 +154,7 @@ public static class SwinT
 
     /// <summary>Each 2x2 patch's four tokens side by side: [B, H, W, C] -> [B, H/2, W/2, 4C].
     /// A module of its own (no parameters) so the structure runs as written.</summary>
-    sealed class PatchGather() : Module<Tensor, Tensor>("gather")
+    internal sealed class PatchGather() : Module<Tensor, Tensor>("gather")
     {
         public override Tensor forward(Tensor x)
         {
@@ -178,8 +190,10 @@ public static class SwinT
     }
 
     /// <summary>[B, C, H, W] <-> [B, H, W, C].</summary>
-    sealed class Permute(string name, params long[] order) : Module<Tensor, Tensor>(name)
+    internal sealed class Permute(string name, params long[] order) : Module<Tensor, Tensor>(name)
     {
+        public long[] Order => order;
+
         public override Tensor forward(Tensor x) => x.permute(order);
     }
 
