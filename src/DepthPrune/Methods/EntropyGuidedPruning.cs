@@ -7,8 +7,9 @@ namespace DepthPrune.Methods;
 /// the candidates; the budget zeta * remaining weights is shared by softmax((sum I)/I_l) with
 /// caps, and each candidate loses its smallest remaining weights. NEPENTHE also removes the
 /// always-OFF neurons of candidate layers: their output is held at 0 and the weights feeding
-/// them are pruned. Under the latency objective a layer's importance is scaled by (1 - s_l),
-/// s_l the fraction of the folded network's MACs that pruning it away would save.</summary>
+/// them are pruned. Under the latency objective each iteration also prunes away whole the
+/// lowest-importance candidate whose removal lets folding save MACs (a residual block's layer:
+/// the block then folds to its shortcut); the budget is shared among the others.</summary>
 public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 {
     public override string Name => nepenthe ? "nepenthe" : "egp";
@@ -22,7 +23,6 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         if (nepenthe) foreach (var pair in pairs) RemoveDeadNeurons(c, pair, byName[pair.Slot].OnFraction);
 
         var candidates = new List<BudgetCandidate>();
-        long baseline = c.Options.Objective == RemovalObjective.Latency ? FoldPayoff.FoldedMacs(c.Model) : 0;
         foreach (var pair in pairs)
         {
             var mask = c.Masks.Ensure(c.Model, pair.Layer);
@@ -30,16 +30,31 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             if (remaining == 0) continue;
             using var kept = c.Model.Weight(pair.Layer).detach().abs().masked_select(mask);
             double meanAbs = kept.mean().item<float>();
-            double importance = byName[pair.Slot].Entropy * meanAbs;
-            if (baseline > 0) importance *= 1 - (double)FoldPayoff.OfPruningAway(c.Model, pair.Layer, baseline) / baseline;
-            candidates.Add(new BudgetCandidate(pair.Layer.Module, importance, remaining));
+            candidates.Add(new BudgetCandidate(pair.Layer.Module, byName[pair.Slot].Entropy * meanAbs, remaining));
         }
         if (candidates.Count == 0) return removed.Count > 0 ? removed : null;
+        if (c.Options.Objective == RemovalObjective.Latency && PayingLayer(c, pairs, candidates) is { } whole)
+        {
+            MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
+            candidates.RemoveAll(k => k.Layer == whole.Layer.Module);
+        }
         var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio);
         foreach (var pair in pairs.Where(p => amounts.ContainsKey(p.Layer.Module)))
             MagnitudePruning.PruneLayer(c.Model, c.Masks, pair.Layer, amounts[pair.Layer.Module]);
         DeadBranches.Prune(c.Model, c.Masks);   // also applies every mask to the weights
         return removed;
+    }
+
+    /// <summary>The lowest-importance candidate whose removal lets folding save MACs, if any.</summary>
+    static PruningPair? PayingLayer(MethodContext c, IReadOnlyList<PruningPair> pairs, IReadOnlyList<BudgetCandidate> candidates)
+    {
+        long baseline = FoldPayoff.FoldedMacs(c.Model);
+        foreach (var candidate in candidates.OrderBy(k => k.Importance))
+        {
+            var pair = pairs.First(p => p.Layer.Module == candidate.Layer);
+            if (FoldPayoff.OfPruningAway(c.Model, pair.Layer, baseline) > 0) return pair;
+        }
+        return null;
     }
 
     /// <summary>Neurons that were OFF on every observation: zero their slot output and prune the

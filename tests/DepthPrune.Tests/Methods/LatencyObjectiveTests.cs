@@ -96,3 +96,34 @@ public class LatencyObjectiveTests
         Assert.Equal(["layer2.0.relu1"], new Easier().Before(Context(model, masks, RemovalObjective.Latency, low)));
     }
 }
+
+public class LatencyObjectivePruningTests
+{
+    [Theory]
+    [InlineData(RemovalObjective.Entropy, 0)]
+    [InlineData(RemovalObjective.Latency, 1)]
+    public void Nepenthe_under_latency_prunes_away_the_least_important_layer_whose_block_then_folds(RemovalObjective objective, int foldedBlocks)
+    {
+        Seeding.Seed(6);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        using var masks = new PruningMasks();
+        // Equal entropies: the budget is shared by mean |w| alone, and no layer is capped.
+        var entropies = model.Structure.Activations.Select(name =>
+        {
+            int n = (int)model.Slots[name].Channels;
+            return new LayerEntropy(name, n, 0.9, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), 0.9, 0.9, 0.9);
+        }).ToList();
+        var context = new MethodContext
+        {
+            Model = model, Masks = masks, Iteration = 1, Random = new Random(1), Entropies = entropies,
+            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.3, Objective = objective },
+        };
+        new EntropyGuidedPruning(nepenthe: true).Before(context);
+        var (stages, steps) = DepthPrune.Folding.Folder.Fold(DepthPrune.Folding.Folder.Compile(model), DepthPrune.Folding.FoldPolicy.Exact);
+        Assert.Equal(foldedBlocks, steps.Count(s => s.Second == "identity" || s.First.Contains("conv2")));
+        if (foldedBlocks == 0) return;
+        // The block that folds is the one whose layer was pruned away.
+        var pruned = model.Structure.PruningPairs().Single(p => masks.Remaining(p.Layer.Module) == 0 && p.Layer.Module.Contains(".conv"));
+        Assert.Contains(pruned.Layer.Module.Split('.')[0] + "." + pruned.Layer.Module.Split('.')[1], steps.Single().First);
+    }
+}
