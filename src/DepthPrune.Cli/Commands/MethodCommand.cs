@@ -54,7 +54,9 @@ public static class MethodCommand
         Option<string> fold = new("--fold") { Description = "Final step: fold the best model with this policy (exact, macs or depth), measure it, write RUN/best.onnx (default: none)", DefaultValueFactory = _ => "none" };
         fold.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v != "none" && FoldCommand.ParsePolicy(v) is null) r.AddError($"--fold '{v}': expected none, exact, macs or depth"); });
         var (healEpochs, healLr) = FoldCommand.HealOptions();
-        foreach (Option o in new Option[] { fold, healEpochs, healLr }) command.Options.Add(o);
+        Option<string?> distill = new("--distill") { Description = "Fine-tune with distillation from the dense model: T,alpha (e.g. 4,0.5): (1-alpha) CE + alpha T^2 KL of the softened outputs" };
+        distill.Validators.Add(r => { string? v = r.GetValueOrDefault<string?>(); if (v is not null && ParseDistill(v) is null) r.AddError($"--distill '{v}': expected T,alpha with T > 0 and alpha in [0,1], e.g. 4,0.5"); });
+        foreach (Option o in new Option[] { distill, fold, healEpochs, healLr }) command.Options.Add(o);
 
         command.SetAction(parsed =>
         {
@@ -76,6 +78,7 @@ public static class MethodCommand
                     Tolerance = parsed.GetValue(tolerance), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = own.HasFlag(Own.PruneRatio) ? parsed.GetValue(pruneRatio) : defaults.PruneRatio,
                     Finetune = finetune, Estimator = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = own.HasFlag(Own.FoldLambda) ? parsed.GetValue(foldLambda) : defaults.FoldLambda, Seed = seed,
                     Objective = own.HasFlag(Own.Objective) ? ParseObjective(parsed.GetValue(objective)!)!.Value : defaults.Objective,
+                    Distill = parsed.GetValue(distill) is { } pair ? ParseDistill(pair) : null,
                 },
             };
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
@@ -95,6 +98,14 @@ public static class MethodCommand
         return command;
     }
 
+
+    static (double Temperature, double Alpha)? ParseDistill(string value)
+    {
+        var parts = value.Split(',');
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (parts.Length != 2 || !double.TryParse(parts[0], invariant, out double t) || !double.TryParse(parts[1], invariant, out double alpha)) return null;
+        return t > 0 && alpha is >= 0 and <= 1 ? (t, alpha) : null;
+    }
 
     static RemovalObjective? ParseObjective(string name) => name switch
     {

@@ -101,6 +101,7 @@ public static class MethodRun
                         Method = method.Name, Model = model.Name, Dataset = s.Data.Name, DenseTop1 = denseRecord.Top1, DenseValTop1 = denseRecord.ValTop1,
                         StoppingSplit = valLoader is null ? "test" : "validation", Tolerance = s.Options.Tolerance, PruneRatio = s.Options.PruneRatio,
                         Objective = s.Options.Objective.ToString().ToLowerInvariant(),
+                        Distill = s.Options.Distill is { } dd ? $"T={dd.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, alpha={dd.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : null,
                         FinetuneEpochs = s.Options.Finetune.Epochs, Total = model.Slots.Count, Dense = denseRecord,
                     },
                 };
@@ -111,6 +112,9 @@ public static class MethodRun
 
             var run = state.Run!;
             double denseScore = run.DenseValTop1 ?? run.DenseTop1;
+            // The dense model teaches every fine-tuning when distillation is asked for.
+            using var teacher = s.Options.Distill is null ? null : Checkpoint.Load(Path.Combine(s.OutDir, Dense), s.Compute);
+            var distill = s.Options.Distill is { } d ? new Distillation(teacher!.Model.Net, d.Temperature, d.Alpha) : null;
             IReadOnlyList<LayerEntropy>? settled = null;
             while (state.Phase != "done")
             {
@@ -142,7 +146,7 @@ public static class MethodRun
                 }
 
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
-                    resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log);
+                    resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill);
                 resumed = null;
                 var after = method.After(context([]));
                 // Layers that fine-tuning or pruning left constant are linearized now (exactly), so

@@ -40,6 +40,8 @@ public sealed record RunRecord
     public double PruneRatio { get; init; }
     /// <summary>"entropy" or "latency" (see <see cref="RemovalObjective"/>).</summary>
     public string Objective { get; init; } = "entropy";
+    /// <summary>"T=4, alpha=0.5" when fine-tuning distilled from the dense model.</summary>
+    public string? Distill { get; init; }
     public int FinetuneEpochs { get; init; }
     public int Total { get; init; }
     public IterationRecord? Dense { get; init; }

@@ -18,6 +18,8 @@ public sealed class TrainHooks
     public Func<int, int, optim.Optimizer, string>? SaveCheckpoint { get; init; }
     /// <summary>Extra loss term added each step (Layer Folding's slope regulariser).</summary>
     public Func<Tensor>? ExtraLoss { get; init; }
+    /// <summary>Distillation from a teacher replaces the plain cross-entropy.</summary>
+    public Distillation? Distill { get; init; }
     public string Stage { get; init; } = "train";
 }
 
@@ -63,7 +65,9 @@ public static class Trainer
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
                     optimizer.zero_grad();
                     var logits = model.Net.forward(batch.Inputs);
-                    var loss = nn.functional.cross_entropy(logits, batch.Targets, label_smoothing: o.LabelSmoothing);
+                    var loss = hooks.Distill is { } distill
+                        ? distill.Loss(logits, batch.Inputs, batch.Targets, o.LabelSmoothing)
+                        : nn.functional.cross_entropy(logits, batch.Targets, label_smoothing: o.LabelSmoothing);
                     var total = hooks.ExtraLoss is null ? loss : loss.add(hooks.ExtraLoss());
                     total.backward();
                     hooks.Masks?.ApplyToGradients(model);

@@ -59,6 +59,11 @@ public class CliValueSweepTests
     [InlineData("nepenthe --out x --prune-ratio 1", "--prune-ratio 1: must lie in (0,1)")]
     [InlineData("train --milestones 3 x", "--milestones 'x': expected a whole number")]
     [InlineData("models show --width nan", "--width 'nan': expected a finite number")]
+    [InlineData("easier --out x --distill 4", "--distill '4': expected T,alpha")]
+    [InlineData("easier --out x --distill 4,1.5", "--distill '4,1.5': expected T,alpha")]
+    [InlineData("nepenthe --out x --objective speed", "--objective 'speed': expected entropy or latency")]
+    [InlineData("easier --out x --fold shallow", "--fold 'shallow': expected none, exact, macs or depth")]
+    [InlineData("fold --checkpoint x.ckpt --heal-epochs -1", "--heal-epochs -1: must be >= 0")]
     public void Out_of_range_values_say_what_was_expected(string args, string message)
     {
         var (code, _, err) = Run(args.Split(' '));
@@ -72,6 +77,7 @@ public class CliValueSweepTests
     [InlineData("random", "--prune-ratio")]
     [InlineData("nepenthe", "--fold-lambda")]
     [InlineData("layerfold", "--prune-ratio")]
+    [InlineData("imp", "--objective")]
     public void A_method_refuses_another_methods_option(string method, string flag)
     {
         var (code, _, err) = Run(method, "--out", "x", flag, "0.3");

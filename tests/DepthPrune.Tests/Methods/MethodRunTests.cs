@@ -67,6 +67,22 @@ public class MethodRunTests
     }
 
     [Fact]
+    public void Distilled_fine_tuning_changes_the_result_and_is_recorded()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8);
+        using var plainDir = new TempDir();
+        using var distilledDir = new TempDir();
+        var plain = MethodRun.Run(new Easier(), Setup(plainDir.Path, data, maxIterations: 1));
+        var setup = Setup(distilledDir.Path, data, maxIterations: 1);
+        var distilled = MethodRun.Run(new Easier(), setup with { Options = setup.Options with { Distill = (4.0, 0.9) } });
+        Assert.Null(plain.Distill);
+        Assert.Equal("T=4, alpha=0.9", distilled.Distill);
+        Assert.Equal(plain.DenseTop1, distilled.DenseTop1);             // the dense model is the same
+        // Fine-tuning learnt something else: the entropies probed after it differ.
+        Assert.NotEqual(plain.Iterations[^1].Entropies, distilled.Iterations[^1].Entropies);
+    }
+
+    [Fact]
     public void A_folder_with_a_run_is_not_overwritten_without_resume()
     {
         using var data = TestData.Quadrants(train: 64, size: 8);

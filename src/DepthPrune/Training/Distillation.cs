@@ -1,0 +1,33 @@
+using static TorchSharp.torch;
+
+namespace DepthPrune.Training;
+
+/// <summary>Knowledge distillation (Hinton et al., 2015) from a frozen teacher during fine-tuning:
+/// loss = (1 - alpha) CE(student, y) + alpha T^2 KL(softmax(teacher / T) || softmax(student / T)),
+/// the KL summed over classes and averaged over the batch; T^2 keeps the soft term's gradients on
+/// the scale of the hard term's.</summary>
+public sealed record Distillation(nn.Module<Tensor, Tensor> Teacher, double Temperature, double Alpha)
+{
+    public Tensor Loss(Tensor student, Tensor inputs, Tensor targets, double labelSmoothing)
+    {
+        using var teacher = TeacherLogits(inputs);
+        return Loss(student, teacher, targets, Temperature, Alpha, labelSmoothing);
+    }
+
+    Tensor TeacherLogits(Tensor inputs)
+    {
+        using var noGrad = no_grad();
+        Teacher.eval();
+        return Teacher.call(inputs);
+    }
+
+    public static Tensor Loss(Tensor student, Tensor teacher, Tensor targets, double temperature, double alpha, double labelSmoothing = 0)
+    {
+        using var scope = NewDisposeScope();
+        var hard = nn.functional.cross_entropy(student, targets, label_smoothing: labelSmoothing);
+        var logStudent = nn.functional.log_softmax(student / temperature, 1);
+        var logTeacher = nn.functional.log_softmax(teacher / temperature, 1);
+        var soft = (logTeacher.exp() * (logTeacher - logStudent)).sum(1).mean();
+        return (hard * (1 - alpha) + soft * (alpha * temperature * temperature)).MoveToOuterDisposeScope();
+    }
+}
