@@ -23,6 +23,10 @@ public sealed record IterationRecord
     public int LinearDepth { get; init; }
     public bool WithinTolerance { get; init; }
     public double Seconds { get; init; }
+    /// <summary>Images through training (pretraining for the dense record, fine-tuning after) and
+    /// through the entropy probe in this iteration.</summary>
+    public long ImagesTrained { get; init; }
+    public long ImagesProbed { get; init; }
     public string Checkpoint { get; init; } = "";
 }
 
@@ -50,4 +54,9 @@ public sealed record RunRecord
     public string? BestCheckpoint { get; init; }
     public string StopReason { get; init; } = "";
     public bool Finished { get; init; }
+
+    /// <summary>Compute over the whole run, dense model included.</summary>
+    public long TotalImagesTrained => (Dense?.ImagesTrained ?? 0) + Iterations.Sum(i => i.ImagesTrained);
+    public long TotalImagesProbed => Iterations.Sum(i => i.ImagesProbed);
+    public double TotalIterationSeconds => Iterations.Sum(i => i.Seconds);
 }

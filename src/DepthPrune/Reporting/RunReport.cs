@@ -34,7 +34,8 @@ public static class RunReport
         md.AppendLine(best is null
             ? "No iteration is within tolerance yet."
             : $"Best: iteration {best.Iteration}, {best.Removed}/{best.Total} activations removed, test top-1 {F(best.Top1)}, depth {best.Depth} -> {best.LinearDepth} once folded, `{run.BestCheckpoint}`.");
-        md.AppendLine($"Compute: {run.Iterations.Sum(i => i.Seconds):F0} s over {run.Iterations.Count} iterations.").AppendLine();
+        md.AppendLine($"Compute: {run.TotalImagesTrained:N0} images trained (dense model included), {run.TotalImagesProbed:N0} images probed, " +
+            $"{run.TotalIterationSeconds:F0} s over {run.Iterations.Count} iterations.").AppendLine();
         md.AppendLine("| iteration | removed | test top-1 | validation top-1 | sparsity | depth (folded) | nonzero MACs | newly removed | |");
         md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---|---|");
         foreach (var i in (run.Dense is null ? run.Iterations : [run.Dense, .. run.Iterations]))

@@ -67,6 +67,22 @@ public class MethodRunTests
     }
 
     [Fact]
+    public void Run_json_counts_the_images_trained_and_probed()
+    {
+        using var data = TestData.Quadrants(train: 96, size: 8);
+        using var dir = new TempDir();
+        var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, maxIterations: 2));
+        Assert.Equal(2, run.Iterations.Count);
+        // Pretraining 2 epochs, then 1 fine-tuning epoch per iteration, of 96 images each.
+        Assert.Equal(2 * 96L, run.Dense!.ImagesTrained);
+        Assert.All(run.Iterations, i => Assert.Equal(96L, i.ImagesTrained));
+        Assert.Equal(4 * 96L, run.TotalImagesTrained);
+        // The first iteration probes before removing and after fine-tuning; later ones reuse the last probe.
+        Assert.Equal([2 * 96L, 96L], run.Iterations.Select(i => i.ImagesProbed));
+        Assert.Contains("\"total_images_trained\": 384", File.ReadAllText(dir["run.json"]));
+    }
+
+    [Fact]
     public void Distilled_fine_tuning_changes_the_result_and_is_recorded()
     {
         using var data = TestData.Quadrants(train: 128, size: 8);
