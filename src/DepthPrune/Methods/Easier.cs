@@ -2,8 +2,10 @@ namespace DepthPrune.Methods;
 
 /// <summary>EASIER: each iteration removes the remaining activation with the lowest entropy
 /// (Identity), and any whose entropy is exactly 0 (exact channel mask). Under the latency
-/// objective it removes, among the lowest-entropy quarter of the remaining activations, the one
-/// whose removal lets folding save the most MACs (the lowest entropy when none saves any).</summary>
+/// objective a removal may be a unit: the remaining activations of one block together, when only
+/// removing them all lets folding save MACs (a MobileNetV2 block). Among the lowest-entropy quarter
+/// of the units (mean entropy), the one that saves the most MACs per activation removed goes;
+/// when none saves any, the lowest-entropy activation.</summary>
 public sealed class Easier : DepthMethod
 {
     public override string Name => "easier";
@@ -12,22 +14,23 @@ public sealed class Easier : DepthMethod
     {
         var removed = Linearize.ZeroEntropyLayers(c.Model, c.Entropies);
         var order = c.Model.Structure.Activations.ToList();
-        var remaining = c.Entropies.Where(e => !c.Model.Slots[e.Name].IsLinear)
-            .OrderBy(e => e.Entropy).ThenBy(e => order.IndexOf(e.Name)).Select(e => e.Name).ToList();
+        var entropy = c.Entropies.ToDictionary(e => e.Name, e => e.Entropy);
+        var remaining = order.Where(n => !c.Model.Slots[n].IsLinear).OrderBy(n => entropy[n]).ThenBy(order.IndexOf).ToList();
         if (remaining.Count == 0) return removed.Count > 0 ? removed : null;
-        string next = c.Options.Objective == RemovalObjective.Latency ? BestPayoff(c, remaining) : remaining[0];
-        c.Model.Slots[next].SetIdentity();
-        removed.Add(next);
+        var next = c.Options.Objective == RemovalObjective.Latency ? BestUnit(c, remaining, entropy) : [remaining[0]];
+        foreach (string slot in next) c.Model.Slots[slot].SetIdentity();
+        removed.AddRange(next);
         return removed;
     }
 
-    /// <summary>remaining is in entropy order; ties in payoff go to the lower entropy.</summary>
-    static string BestPayoff(MethodContext c, IReadOnlyList<string> remaining)
+    /// <summary>remaining is in entropy order; ties in payoff go to the lower mean entropy.</summary>
+    static IReadOnlyList<string> BestUnit(MethodContext c, IReadOnlyList<string> remaining, Dictionary<string, double> entropy)
     {
         long baseline = FoldPayoff.FoldedMacs(c.Model);
-        int window = Math.Max(2, (remaining.Count + 3) / 4);
-        var (slot, payoff) = remaining.Take(window).Select(s => (Slot: s, Payoff: FoldPayoff.OfLinearizing(c.Model, s, baseline)))
-            .Aggregate((best, next) => next.Payoff > best.Payoff ? next : best);
-        return payoff > 0 ? slot : remaining[0];
+        var units = FoldPayoff.RemovalUnits(c.Model, remaining, baseline)
+            .OrderBy(u => u.Slots.Average(s => entropy[s])).ToList();
+        int window = Math.Max(2, (units.Count + 3) / 4);
+        var best = units.Take(window).Aggregate((a, b) => b.SavingPerRemoval > a.SavingPerRemoval ? b : a);
+        return best.SavingPerRemoval > 0 ? best.Slots : [remaining[0]];
     }
 }

@@ -23,15 +23,27 @@ public static class FoldPayoff
         _ => 0L,
     });
 
-    /// <summary>MACs saved per activation removed, when removing the slot alone or together with
-    /// the other non-linear activations of its block (a MobileNetV2 block folds only once both
-    /// of its ReLU6s are gone): the better of the two.</summary>
-    public static double OfLinearizing(ZooModel model, string slot, long baseline)
+    /// <summary>A set of activations removed together, and the MACs per image folding then saves
+    /// per activation removed.</summary>
+    public sealed record RemovalUnit(IReadOnlyList<string> Slots, double SavingPerRemoval);
+
+    /// <summary>The removal units among the remaining activations: each activation alone, except
+    /// that the remaining activations of one block form one unit when removing them all saves
+    /// more per activation than removing any one of them alone (a MobileNetV2 block folds only
+    /// once both its ReLU6 are gone).</summary>
+    public static IReadOnlyList<RemovalUnit> RemovalUnits(ZooModel model, IReadOnlyList<string> remaining, long baseline)
     {
-        var block = model.Structure.BlockOf(slot).Where(s => !model.Slots[s].IsLinear).ToList();
-        double alone = baseline - WithIdentity(model, [slot]);
-        if (block.Count <= 1) return alone;
-        return Math.Max(alone, (baseline - WithIdentity(model, block)) / (double)block.Count);
+        var alone = remaining.ToDictionary(s => s, s => (double)(baseline - WithIdentity(model, [s])));
+        var units = new List<RemovalUnit>();
+        foreach (string slot in remaining)
+        {
+            if (units.Any(u => u.Slots.Contains(slot))) continue;
+            var block = model.Structure.BlockOf(slot).Where(remaining.Contains).ToList();
+            double together = block.Count > 1 ? (baseline - WithIdentity(model, block)) / (double)block.Count : double.NegativeInfinity;
+            if (together > block.Max(s => alone[s])) units.Add(new RemovalUnit(block, together));
+            else units.Add(new RemovalUnit([slot], alone[slot]));
+        }
+        return units;
     }
 
     /// <summary>MACs saved when every weight of the layer is pruned (a residual block whose main

@@ -27,12 +27,16 @@ public class LatencyObjectiveTests
         Assert.Equal(6 * c, hidden);
         long apart = (c * hidden + hidden * 9 + hidden * c) * pixels, merged = 9 * c * c * pixels;
         long baseline = FoldPayoff.FoldedMacs(model);
-        // Alone, neither removal lets a merge pay: a dense 3x3 over 6C channels costs more than the pair.
-        foreach (string slot in new[] { "features.3.conv.0.2", "features.3.conv.1.2" })
-            Assert.Equal((apart - merged) / 2.0, FoldPayoff.OfLinearizing(model, slot, baseline));
+        string[] both = ["features.3.conv.0.2", "features.3.conv.1.2"];
+        // Alone, neither removal lets a merge pay (a dense 3x3 over 6C channels costs more than the
+        // pair it replaces): the two form one unit, worth half the block's saving per removal.
+        var unit = FoldPayoff.RemovalUnits(model, both, baseline).Single();
+        Assert.Equal(both, unit.Slots);
+        Assert.Equal((apart - merged) / 2.0, unit.SavingPerRemoval);
         model.Slots["features.3.conv.0.2"].SetIdentity();
         Assert.Equal(baseline, FoldPayoff.FoldedMacs(model));                  // half a block removed: nothing folds yet
-        Assert.Equal(apart - merged, FoldPayoff.OfLinearizing(model, "features.3.conv.1.2", baseline));
+        var last = FoldPayoff.RemovalUnits(model, ["features.3.conv.1.2"], baseline).Single();
+        Assert.Equal(apart - merged, last.SavingPerRemoval);
         Assert.Equal(SlotMode.Nonlinear, model.Slots["features.3.conv.1.2"].Mode);   // measuring left the model as it was
     }
 
@@ -71,6 +75,16 @@ public class LatencyObjectiveTests
         // The last ReLU6 (before the pool) has the lowest entropy, but removing it merges nothing.
         var low = new Dictionary<string, double> { ["features.18.2"] = 0.1, ["features.3.conv.1.2"] = 0.2 };
         Assert.Equal([expected], new Easier().Before(Context(model, masks, objective, low)));
+    }
+
+    [Fact]
+    public void Easier_under_latency_removes_a_whole_mobilenet_block_at_once()
+    {
+        using var model = Model("mobilenetv2-cifar");
+        using var masks = new PruningMasks();
+        var low = new Dictionary<string, double> { ["features.18.2"] = 0.1, ["features.3.conv.1.2"] = 0.2, ["features.3.conv.0.2"] = 0.3 };
+        Assert.Equal(["features.3.conv.0.2", "features.3.conv.1.2"], new Easier().Before(Context(model, masks, RemovalObjective.Latency, low)));
+        Assert.True(model.Slots["features.3.conv.0.2"].IsLinear && model.Slots["features.3.conv.1.2"].IsLinear);
     }
 
     [Theory]
