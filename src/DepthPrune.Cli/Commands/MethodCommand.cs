@@ -47,6 +47,8 @@ public static class MethodCommand
         Option<double> pruneRatio = NumberOptions.WithDefault("--prune-ratio", "zeta: fraction of the remaining weights pruned per iteration", defaults.PruneRatio, v => v is > 0 and < 1, "must lie in (0,1)");
         Option<double> foldLambda = NumberOptions.WithDefault("--fold-lambda", "Weight of the regulariser pulling PReLU slopes to 1", defaults.FoldLambda, v => v >= 0, "must be >= 0");
         if (own.HasFlag(Own.PruneRatio)) command.Options.Add(pruneRatio);
+        Option<double> shareTemperature = NumberOptions.WithDefault("--share-temperature", "EGP/NEPENTHE: tau in the budget softmax((sum I)/(I_l tau)); 1 is the published rule, below 1 concentrates the budget on the lowest-importance layers", 1.0, v => v > 0, "must be positive");
+        if (own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio)) command.Options.Add(shareTemperature);
         if (own.HasFlag(Own.FoldLambda)) command.Options.Add(foldLambda);
         Option<string> objective = new("--objective") { Description = "entropy: remove by entropy alone, as published; latency: prefer low-entropy removals that let folding save MACs (docs/METHODS.md)", DefaultValueFactory = _ => "entropy" };
         objective.Validators.Add(r => { if (ParseObjective(r.GetValueOrDefault<string>()) is null) r.AddError($"--objective '{r.GetValueOrDefault<string>()}': expected entropy or latency"); });
@@ -79,6 +81,7 @@ public static class MethodCommand
                     Finetune = finetune, Estimator = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = own.HasFlag(Own.FoldLambda) ? parsed.GetValue(foldLambda) : defaults.FoldLambda, Seed = seed,
                     Objective = own.HasFlag(Own.Objective) ? ParseObjective(parsed.GetValue(objective)!)!.Value : defaults.Objective,
                     Distill = parsed.GetValue(distill) is { } pair ? ParseDistill(pair) : null,
+                    ShareTemperature = own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio) ? parsed.GetValue(shareTemperature) : defaults.ShareTemperature,
                 },
             };
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);

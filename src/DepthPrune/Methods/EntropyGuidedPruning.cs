@@ -38,7 +38,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
             candidates.RemoveAll(k => k.Layer == whole.Layer.Module);
         }
-        var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio);
+        var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio, c.Options.ShareTemperature);
         foreach (var pair in pairs.Where(p => amounts.ContainsKey(p.Layer.Module)))
             MagnitudePruning.PruneLayer(c.Model, c.Masks, pair.Layer, amounts[pair.Layer.Module]);
         DeadBranches.Prune(c.Model, c.Masks);   // also applies every mask to the weights

@@ -22,6 +22,8 @@ public sealed record MethodOptions
     public double FoldLambda { get; init; } = 1e-2;
     public int Seed { get; init; }
     public RemovalObjective Objective { get; init; } = RemovalObjective.Entropy;
+    /// <summary>tau in EGP/NEPENTHE's budget softmax((sum I)/(I_l tau)); 1 is the published rule.</summary>
+    public double ShareTemperature { get; init; } = 1;
     /// <summary>Fine-tune with distillation from the dense model at this temperature and weight (null: plain).</summary>
     public (double Temperature, double Alpha)? Distill { get; init; }
 
@@ -32,6 +34,7 @@ public sealed record MethodOptions
         Require(MaxIterations >= 0, $"--max-iterations {MaxIterations}: must be >= 0");
         Require(PruneRatio is > 0 and < 1, $"--prune-ratio {PruneRatio}: must lie in (0,1)");
         Require(ProbeBatchSize > 0, $"--probe-batch-size {ProbeBatchSize}: must be positive");
+        Require(ShareTemperature > 0 && double.IsFinite(ShareTemperature), $"--share-temperature {ShareTemperature}: must be positive");
         Require(FoldLambda >= 0, $"--fold-lambda {FoldLambda}: must be >= 0");
         Require(Distill is null or { Temperature: > 0, Alpha: >= 0 and <= 1 }, $"--distill {Distill}: the temperature must be positive and alpha lie in [0,1]");
         Finetune.Validate();

@@ -103,7 +103,7 @@ public static class MethodRun
                     {
                         Method = method.Name, Model = model.Name, Dataset = s.Data.Name, DenseTop1 = denseRecord.Top1, DenseValTop1 = denseRecord.ValTop1,
                         StoppingSplit = valLoader is null ? "test" : "validation", Tolerance = s.Options.Tolerance, PruneRatio = s.Options.PruneRatio,
-                        Objective = s.Options.Objective.ToString().ToLowerInvariant(),
+                        Objective = s.Options.Objective.ToString().ToLowerInvariant(), ShareTemperature = s.Options.ShareTemperature,
                         Distill = s.Options.Distill is { } dd ? $"T={dd.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, alpha={dd.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : null,
                         FinetuneEpochs = s.Options.Finetune.Epochs, Total = model.Slots.Count, Dense = denseRecord,
                     },

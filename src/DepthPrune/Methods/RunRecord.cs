@@ -42,6 +42,7 @@ public sealed record RunRecord
     public string StoppingSplit { get; init; } = "test";
     public double Tolerance { get; init; }
     public double PruneRatio { get; init; }
+    public double ShareTemperature { get; init; } = 1;
     /// <summary>"entropy" or "latency" (see <see cref="RemovalObjective"/>).</summary>
     public string Objective { get; init; } = "entropy";
     /// <summary>"T=4, alpha=0.5" when fine-tuning distilled from the dense model.</summary>

@@ -10,7 +10,7 @@ public readonly record struct BudgetCandidate(string Layer, double Importance, l
 /// the rest of the budget is shared again among the others until no cap is hit.</summary>
 public static class PruningBudget
 {
-    public static Dictionary<string, long> Allocate(IReadOnlyList<BudgetCandidate> candidates, double zeta)
+    public static Dictionary<string, long> Allocate(IReadOnlyList<BudgetCandidate> candidates, double zeta, double temperature = 1)
     {
         if (zeta is <= 0 or >= 1) throw new Runtime.UsageException($"--prune-ratio {zeta}: must lie in (0,1)");
         var amounts = candidates.ToDictionary(c => c.Layer, _ => 0L);
@@ -18,7 +18,7 @@ public static class PruningBudget
         double budget = zeta * pool.Sum(c => (double)c.Remaining);
         while (pool.Count > 0 && budget > 0)
         {
-            double[] shares = Shares(pool);
+            double[] shares = Shares(pool, temperature);
             var capped = pool.Where((c, i) => budget * shares[i] > c.Remaining).ToList();
             if (capped.Count == 0)
             {
@@ -36,11 +36,12 @@ public static class PruningBudget
         return amounts;
     }
 
-    /// <summary>softmax_l((sum_k I_k) / I_l), with the max logit subtracted before exp.</summary>
-    public static double[] Shares(IReadOnlyList<BudgetCandidate> pool)
+    /// <summary>softmax_l((sum_k I_k) / (I_l tau)), with the max logit subtracted before exp. tau = 1
+    /// is the published rule; tau &lt; 1 sharpens the shares when importances are nearly equal.</summary>
+    public static double[] Shares(IReadOnlyList<BudgetCandidate> pool, double temperature = 1)
     {
         double total = pool.Sum(c => c.Importance);
-        double[] logits = pool.Select(c => c.Importance > 0 ? total / c.Importance : double.PositiveInfinity).ToArray();
+        double[] logits = pool.Select(c => c.Importance > 0 ? total / c.Importance / temperature : double.PositiveInfinity).ToArray();
         if (logits.Any(double.IsPositiveInfinity))   // zero importance takes all (split evenly among such layers)
             return logits.Select(l => double.IsPositiveInfinity(l) ? 1.0 / logits.Count(double.IsPositiveInfinity) : 0).ToArray();
         double max = logits.Max();

@@ -43,4 +43,16 @@ public class PruningBudgetTests
         Assert.Equal(9, amounts["A"] + amounts["B"]);
         Assert.Contains("--prune-ratio", Assert.Throws<DepthPrune.Runtime.UsageException>(() => PruningBudget.Allocate([], 1.0)).Message);
     }
+
+    [Fact]
+    public void A_temperature_below_one_sharpens_the_shares_as_the_formula_says()
+    {
+        // I = (1, 3): logits (4/1, 4/3) divided by tau = 0.5 -> (8, 8/3); softmax by hand.
+        double e = Math.Exp(8 - 8.0 / 3);
+        double[] expected = [e / (e + 1), 1 / (e + 1)];
+        double[] shares = PruningBudget.Shares([new("A", 1, 10), new("B", 3, 10)], temperature: 0.5);
+        Assert.Equal(expected[0], shares[0], 12);
+        Assert.Equal(expected[1], shares[1], 12);
+        Assert.True(shares[0] > PruningBudget.Shares([new("A", 1, 10), new("B", 3, 10)])[0]);
+    }
 }
