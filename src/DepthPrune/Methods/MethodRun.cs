@@ -95,7 +95,7 @@ public static class MethodRun
                 {
                     ImagesTrained = s.DenseCheckpoint is null ? (long)(s.Pretrain?.Epochs ?? 0) * s.Data.Train.Count : 0,
                 };
-                Checkpoint.Save(Path.Combine(s.OutDir, Dense), model, Meta(state, "dense"), masks);
+                Checkpoint.Save(Path.Combine(s.OutDir, Dense), model, Meta(state, "dense") with { Complete = true }, masks);
                 state = new State
                 {
                     Phase = "iterated",
@@ -197,7 +197,8 @@ public static class MethodRun
         if (s.DenseCheckpoint is null)
             return s.CreateModel?.Invoke() ?? throw new UsageException("--checkpoint or a model to pretrain is required");
         var loaded = Checkpoint.Load(s.DenseCheckpoint, s.Compute);
-        if (!loaded.Meta.Complete) throw new UsageException($"--checkpoint {s.DenseCheckpoint}: training did not finish (epoch {loaded.Meta.Epoch}); resume it first");
+        // A run's dense.ckpt is a finished model (written without the flag before it was set).
+        if (!loaded.Meta.Complete && loaded.Meta.Stage != "dense") throw new UsageException($"--checkpoint {s.DenseCheckpoint}: training did not finish (epoch {loaded.Meta.Epoch}); resume it first");
         loaded.Masks?.Dispose();
         return loaded.Model;
     }

@@ -83,6 +83,18 @@ public class MethodRunTests
     }
 
     [Fact]
+    public void A_runs_dense_checkpoint_starts_another_run()
+    {
+        using var data = TestData.Quadrants(train: 96, size: 8);
+        using var first = new TempDir();
+        using var second = new TempDir();
+        var run = MethodRun.Run(new Easier(), Setup(first.Path, data, maxIterations: 1));
+        var again = MethodRun.Run(new Easier(), Setup(second.Path, data, maxIterations: 1) with { DenseCheckpoint = first["dense.ckpt"] });
+        Assert.Equal(run.DenseTop1, again.DenseTop1);
+        Assert.Equal(0, again.Dense!.ImagesTrained);   // nothing pretrained
+    }
+
+    [Fact]
     public void Distilled_fine_tuning_changes_the_result_and_is_recorded()
     {
         using var data = TestData.Quadrants(train: 128, size: 8);
