@@ -51,7 +51,11 @@ public static class FoldCommand
                     samples = r.Test.Samples, top1_original = r.Test.Top1Reference, top1_folded = r.Test.Top1Candidate, agreement = r.Test.Agreement,
                     max_abs_difference = r.Test.MaxAbsDifference, max_relative_difference = r.Test.MaxRelativeDifference,
                 },
-                healing = r.Unhealed is null ? null : new { epochs = r.HealEpochs, top1_before = r.Unhealed.Top1Candidate, top1_after = r.Test.Top1Candidate, agreement_before = r.Unhealed.Agreement },
+                healing = r.Healing is not { } h ? null : new
+                {
+                    epochs = h.Epochs, judged_on = h.Split, judged_top1_before = h.Top1Before, judged_top1_after = h.Top1After, kept = h.Kept,
+                    test_top1_before = r.Unhealed!.Top1Candidate, test_top1_after = r.Test.Top1Candidate,
+                },
                 onnx = r.Onnx is null ? null : new
                 {
                     path = r.OnnxPath, bytes = r.OnnxBytes, opset = OnnxExport.Opset, top1 = r.Onnx.Top1Candidate, agreement_with_folded = r.Onnx.Agreement,
@@ -68,7 +72,7 @@ public static class FoldCommand
     /// <summary>--heal-epochs and --heal-lr, shared with the method commands' final fold.</summary>
     public static (Option<int> Epochs, Option<double> Lr) HealOptions() => (
         NumberOptions.WithDefault("--heal-epochs", "Fine-tune the folded network this many epochs on the training split before measuring it (0: no healing)", 0, v => v >= 0, "must be >= 0"),
-        NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine)", 0.01, v => v > 0, "must be positive"));
+        NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine); the folded network has no BatchNorm, so keep it low", 0.001, v => v > 0, "must be positive"));
 
     public static void Print(TextWriter output, string modelName, string policy, string dataset, int repeats, FoldReport r, string? runReport)
     {
@@ -80,8 +84,9 @@ public static class FoldCommand
             output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {repeats}");
         foreach (var s in r.Merges)
             output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per image{(s.Exact ? "" : ", not exact at the borders")}");
-        if (r.Unhealed is not null)
-            output.WriteLine($"healed {r.HealEpochs} epoch(s) on the training split: folded top-1 {r.Unhealed.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}");
+        if (r.Healing is { } h)
+            output.WriteLine($"healed {h.Epochs} epoch(s) on the training split: {h.Split} top-1 {h.Top1Before:F2} -> {h.Top1After:F2}, " +
+                (h.Kept ? $"kept; test top-1 {r.Unhealed!.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}" : "lower, so undone: the folded weights are kept"));
         output.WriteLine(TestLine(dataset, r));
         if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
         if (runReport is not null) output.WriteLine($"report: {runReport}");

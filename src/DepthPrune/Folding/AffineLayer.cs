@@ -165,16 +165,27 @@ public sealed class AffineLayer : IDisposable
     public void CopyFrom(nn.Module<Tensor, Tensor> module)
     {
         using var noGrad = no_grad();
-        var (weight, bias) = module switch
-        {
-            FlattenLinear f => (f.Linear.weight!, f.Linear.bias!),
-            Conv2d c => (c.weight!, c.bias!),
-            ConvWithBiasMap m => (m.Conv.weight!, (Tensor)m.Bias),
-            _ => throw new ArgumentException($"{Name}: {module.GetType().Name} was not made from this layer"),
-        };
+        var (weight, bias) = Parameters(module);
         Weight.copy_(weight);
         Bias.copy_(bias);
     }
+
+    /// <summary>Copies these weights into a module made by <see cref="ToModule"/>.</summary>
+    public void CopyTo(nn.Module<Tensor, Tensor> module)
+    {
+        using var noGrad = no_grad();
+        var (weight, bias) = Parameters(module);
+        weight.copy_(Weight);
+        bias.copy_(Bias);
+    }
+
+    (Tensor Weight, Tensor Bias) Parameters(nn.Module<Tensor, Tensor> module) => module switch
+    {
+        FlattenLinear f => (f.Linear.weight!, f.Linear.bias!),
+        Conv2d c => (c.weight!, c.bias!),
+        ConvWithBiasMap m => (m.Conv.weight!, m.Bias),
+        _ => throw new ArgumentException($"{Name}: {module.GetType().Name} was not made from this layer"),
+    };
 
     public void Dispose()
     {

@@ -35,13 +35,17 @@ public static class ChainMerge
         next.Exact && (merged is null || next.Conv!.Padding.All(p => p == 0)
             || (merged.Kernel.All(k => k == 1) && merged.Padding.All(p => p == 0)));
 
-    public static AffineLayer Merge(AffineLayer first, AffineLayer second)
+    /// <summary>borderBias: keep a bias that differs at the borders as a [C, H, W] map (exact); else
+    /// its interior value per channel (one Conv op with its bias, which runtimes fuse with the
+    /// activation after it; the merge is then inexact at the borders).</summary>
+    public static AffineLayer Merge(AffineLayer first, AffineLayer second, bool borderBias = true)
     {
         if (!CanMerge(first, second)) throw new ArgumentException($"{first.Name} -> {second.Name}: a conv and a linear layer do not merge");
         using var noGrad = no_grad();
         string name = first.Name + "+" + second.Name;
         bool exact = first.Exact && IsExact(first.Conv, second);
         var bias = AffineLayer.BiasOf(x => { using var y = first.Apply(x); return second.Apply(y); }, BiasProbe(first), first.Weight.device);
+        if (!borderBias && bias.dim() == 3) (bias, exact) = (Interior(bias), false);
         if (first.Conv is null)
         {
             // W2 (W1 x + b1) + b2, the product in float64 as for convs below.
@@ -65,7 +69,7 @@ public static class ChainMerge
     /// kernel into the main kernel where it reads the same input pixels (the centre tap for the
     /// identity). Exact. Null when the geometry does not allow it (strides differ, or the
     /// shortcut's window does not sit inside the main one).</summary>
-    public static AffineLayer? AddShortcut(AffineLayer main, AffineLayer? shortcut)
+    public static AffineLayer? AddShortcut(AffineLayer main, AffineLayer? shortcut, bool borderBias = true)
     {
         if (main.Conv is not { } m || shortcut is { Conv: null }) return null;
         long inputs = main.Weight.shape[1] * m.Groups;
@@ -86,7 +90,15 @@ public static class ChainMerge
             return shortcut is null ? y.add(x) : y.add(shortcut.Apply(x));
         }, main.InputShape, weight.device);
         string name = main.Name + "+" + (shortcut?.Name ?? "identity");
-        return new AffineLayer(name, weight, bias, m with { Groups = 1 }, main.Exact && (shortcut?.Exact ?? true)) { InputShape = main.InputShape };
+        bool exact = main.Exact && (shortcut?.Exact ?? true);
+        if (!borderBias && bias.dim() == 3) (bias, exact) = (Interior(bias), false);
+        return new AffineLayer(name, weight, bias, m with { Groups = 1 }, exact) { InputShape = main.InputShape };
+    }
+
+    /// <summary>A [C, H, W] bias map's value at the centre, per channel.</summary>
+    static Tensor Interior(Tensor map)
+    {
+        using (map) return map[.., map.shape[1] / 2, map.shape[2] / 2].clone();
     }
 
     /// <summary>The input the exact bias is measured on: a whole image for a conv (the borders

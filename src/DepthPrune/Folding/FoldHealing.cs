@@ -5,17 +5,36 @@ using DepthPrune.Training;
 
 namespace DepthPrune.Folding;
 
+/// <summary>What healing did, judged on a split other than the test split (validation when the
+/// data has one, else the training split): top-1 before and after, and whether the healed weights
+/// were kept (only when they do not lower it).</summary>
+public sealed record HealResult(int Epochs, string Split, double Top1Before, double Top1After, bool Kept);
+
 /// <summary>Fine-tunes a folded network on the training split with the shared trainer: it is a
 /// real network, so what an inexact merge changed at the borders can be trained away. Trains the
-/// merged layers; ops borrowed from the original model (LayerNorm, attention) stay as they are.</summary>
+/// merged layers; ops borrowed from the original model (LayerNorm, attention) stay as they are.
+/// Healing that lowers top-1 on the judging split is undone (a network without its BatchNorms
+/// can train badly at too high a rate).</summary>
 public static class FoldHealing
 {
-    public static void Heal(FoldedNet net, ZooModel source, DataBundle data, TrainOptions options, Compute compute, IProgress<TrainProgress>? progress)
+    public static HealResult Heal(FoldedNet net, ZooModel source, DataBundle data, TrainOptions options, Compute compute, IProgress<TrainProgress>? progress)
     {
         // A view of the folded network for the trainer; not disposed here (that would dispose net).
         var view = new ZooModel(source.Name + " (folded)", source.Options, net, new SeqNode());
-        Trainer.Fit(view, data, options, compute, new TrainHooks { Progress = progress, Stage = "heal" });
-        net.eval();
-        net.WriteBack();
+        var (split, set) = data.Validation is { } validation ? ("validation", validation) : ("train", data.Train);
+        var judge = data.EvalLoader(set, 256, compute);
+        double before = Evaluation.Run(view, judge).Top1;
+        double after;
+        try
+        {
+            Trainer.Fit(view, data, options, compute, new TrainHooks { Progress = progress, Stage = "heal" });
+            net.eval();
+            after = Evaluation.Run(view, judge).Top1;
+        }
+        catch (DivergedException) { net.eval(); after = double.NaN; }   // undone below like any healing that lost accuracy
+        bool kept = after >= before;   // false for NaN
+        if (kept) net.WriteBack();
+        else net.Restore();
+        return new HealResult(options.Epochs, split, before, after, kept);
     }
 }

@@ -14,7 +14,7 @@ public sealed record NetworkCost(int Depth, long Parameters, long Macs, double L
 /// the folded network before it), and (when written) the ONNX file checked against the folded
 /// network in ONNX Runtime.</summary>
 public sealed record FoldReport(NetworkCost Original, NetworkCost Folded, IReadOnlyList<FoldStep> Merges, OutputComparison Test,
-    string? OnnxPath, long OnnxBytes, OutputComparison? Onnx, IReadOnlyList<LatencyPoint> Deployed, OutputComparison? Unhealed = null, int HealEpochs = 0)
+    string? OnnxPath, long OnnxBytes, OutputComparison? Onnx, IReadOnlyList<LatencyPoint> Deployed, OutputComparison? Unhealed = null, HealResult? Healing = null)
 {
     /// <summary>Folds the model under the policy, heals the folded network when heal is given
     /// (epochs > 0), and measures everything on data's test split. Throws NotSupportedException
@@ -31,10 +31,11 @@ public sealed record FoldReport(NetworkCost Original, NetworkCost Folded, IReadO
         var loader = data.EvalLoader(data.Test, batchSize, compute);
         var test = FoldCheck.Compare(model.Net, folded, loader);
         OutputComparison? unhealed = null;
+        HealResult? healing = null;
         if (heal is { Epochs: > 0 })
         {
             unhealed = test;
-            FoldHealing.Heal(folded, model, data, heal, compute, progress);
+            healing = FoldHealing.Heal(folded, model, data, heal, compute, progress);
             test = FoldCheck.Compare(model.Net, folded, loader);
         }
         (double Original, double Folded) latency;
@@ -52,6 +53,6 @@ public sealed record FoldReport(NetworkCost Original, NetworkCost Folded, IReadO
             new NetworkCost(model.Structure.Depth(), before.Parameters, before.Macs, latency.Original),
             new NetworkCost(Folder.Depth(stages), after.Parameters, after.Macs, latency.Folded),
             merges, test, onnxPath, bytes, onnx, DeployedLatency.Measure(model, compiled, folded, stages, compute.Device, latencyRepeats),
-            unhealed, heal?.Epochs ?? 0);
+            unhealed, healing);
     }
 }

@@ -44,6 +44,12 @@ public sealed class FoldedNet : Module<Tensor, Tensor>
         foreach (var (layer, module) in layers) layer.CopyFrom(module);
     }
 
+    /// <summary>Puts the stages' weights back into this network (undoes training it).</summary>
+    public void Restore()
+    {
+        foreach (var (layer, module) in layers) layer.CopyTo(module);
+    }
+
     /// <summary>Calls a module of the original model through a delegate, which module
     /// registration does not follow.</summary>
     sealed class Borrowed(string name, Module<Tensor, Tensor> module) : Module<Tensor, Tensor>(name)

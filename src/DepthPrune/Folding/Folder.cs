@@ -139,7 +139,7 @@ public static class Folder
         foreach (var (i, j) in groups)
         {
             var layer = chain[i];
-            for (int k = i + 1; k <= j; k++) layer = ChainMerge.Merge(layer, chain[k]);
+            for (int k = i + 1; k <= j; k++) layer = ChainMerge.Merge(layer, chain[k], borderBias: policy == FoldPolicy.Exact);
             if (j > i)
                 steps.Add(new FoldStep(chain[i].Name, chain[j].Name, chain.Skip(i).Take(j - i + 1).Sum(l => l.Macs), layer.Macs, layer.Exact));
             result.Add(new AffineStage(layer));
@@ -173,7 +173,7 @@ public static class Folder
         {
             var side = shortcut is [AffineStage s] ? s.Layer : null;
             long apart = m.Layer.Macs + (side?.Macs ?? 0);
-            if (ChainMerge.AddShortcut(m.Layer, side) is { } collapsed && (policy == FoldPolicy.Depth || collapsed.Macs <= apart))
+            if (ChainMerge.AddShortcut(m.Layer, side, borderBias: policy == FoldPolicy.Exact) is { } collapsed && (policy == FoldPolicy.Depth || collapsed.Macs <= apart))
             {
                 steps.Add(new FoldStep(m.Layer.Name, side?.Name ?? "identity", apart, collapsed.Macs, collapsed.Exact));
                 return new AffineStage(collapsed);

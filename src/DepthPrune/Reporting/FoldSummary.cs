@@ -16,7 +16,7 @@ public sealed record FoldSummary(string Checkpoint, string Policy, int DepthOrig
     public static FoldSummary From(string checkpoint, string policy, FoldReport r) => new(
         Path.GetFileName(checkpoint), policy, r.Original.Depth, r.Folded.Depth, r.Original.Macs, r.Folded.Macs,
         r.Original.LatencySeconds * 1000, r.Folded.LatencySeconds * 1000, r.Test.Top1Reference, r.Test.Top1Candidate, r.Test.Agreement,
-        r.Merges.All(m => m.Exact), r.HealEpochs, r.Unhealed?.Top1Candidate, r.Deployed);
+        r.Merges.All(m => m.Exact), r.Healing?.Epochs ?? 0, r.Unhealed?.Top1Candidate, r.Deployed);
 
     /// <summary>When the checkpoint belongs to a method run, stores the summary and rewrites the run's
     /// report; returns that report's path, or null for a checkpoint outside a run.</summary>

@@ -24,7 +24,8 @@ public class FoldHealingTests
         var report = FoldReport.Measure(model, data, FoldPolicy.Depth, Compute.Cpu, 64, 3, dir["healed.onnx"], heal);
 
         Assert.Contains(report.Merges, m => !m.Exact);
-        Assert.Equal(2, report.HealEpochs);
+        Assert.Equal(new HealResult(2, "train", report.Healing!.Top1Before, report.Healing.Top1After, true), report.Healing);
+        Assert.True(report.Healing.Top1After >= report.Healing.Top1Before);
         Assert.NotNull(report.Unhealed);
         // Here the fold costs accuracy (70.3% against the model's 95.7%), and healing wins it back (100%).
         Assert.True(report.Unhealed!.Top1Candidate < report.Unhealed.Top1Reference - 5);
@@ -35,5 +36,22 @@ public class FoldHealingTests
         // ONNX is written from the stages after healing: it computes the healed network.
         Assert.Equal(100.0, report.Onnx!.Agreement);
         Assert.True(report.Onnx.MaxRelativeDifference < 1e-4, $"ONNX vs healed network: {report.Onnx.MaxRelativeDifference}");
+    }
+
+    [Fact]
+    public void Healing_that_lowers_top1_is_undone()
+    {
+        using var data = TestData.Quadrants(train: 256, test: 128, size: 8);
+        Seeding.Seed(4);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.125, InputSize: 8));
+        Trainer.Fit(model, data, new TrainOptions { Epochs = 3, LearningRate = 0.05, Seed = 4 }, Compute.Cpu, new TrainHooks());
+        using var dir = new TempDir();
+        // A rate no network without BatchNorm survives: the healed network predicts one class.
+        var heal = new TrainOptions { Epochs = 1, LearningRate = 20, Momentum = 0.9, Seed = 4 };
+        var report = FoldReport.Measure(model, data, FoldPolicy.Exact, Compute.Cpu, 64, 3, dir["m.onnx"], heal);
+        Assert.False(report.Healing!.Kept, $"judged top-1 {report.Healing.Top1Before} -> {report.Healing.Top1After}");
+        Assert.Equal(report.Unhealed!.Top1Candidate, report.Test.Top1Candidate);
+        Assert.Equal(100.0, report.Test.Agreement);          // the exact fold, as it was before healing
+        Assert.Equal(100.0, report.Onnx!.Agreement);
     }
 }
