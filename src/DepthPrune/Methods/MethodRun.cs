@@ -123,7 +123,6 @@ public static class MethodRun
             {
                 int k = state.Phase == "finetune" ? state.Iteration : state.Iteration + 1;
                 var clock = Stopwatch.StartNew();
-                int probes = 0;
                 var context = (IReadOnlyList<LayerEntropy> entropies) => new MethodContext
                 {
                     Model = model, Masks = masks, Options = s.Options, Iteration = k, Entropies = entropies,
@@ -132,7 +131,7 @@ public static class MethodRun
                 string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"{MaxIterationsReason} {s.Options.MaxIterations}" : null;
                 if (stop is null && state.Phase == "iterated")
                 {
-                    var entropies = settled ?? Probe(model, s, ref probes);
+                    var entropies = settled ?? Probe(model, s);
                     settled = null;
                     var newly = method.Before(context(entropies));
                     if (newly is null) stop = "nothing left to remove";
@@ -155,13 +154,14 @@ public static class MethodRun
                 var after = method.After(context([]));
                 // Layers that fine-tuning or pruning left constant are linearized now (exactly), so
                 // the record shows the model as evaluated; the probe also serves the next step.
-                settled = Probe(model, s, ref probes);
+                settled = Probe(model, s);
                 var exact = Linearize.ZeroEntropyLayers(model, settled);
                 string iterationPath = Path.Combine(s.OutDir, $"iter-{k}.ckpt");
                 var record = Measure(model, masks, testLoader, valLoader, s, k, [.. state.Pending, .. after, .. exact],
                     settled.ToDictionary(e => e.Name, e => e.Entropy), clock.Elapsed.TotalSeconds, iterationPath);
-                // Compute the iteration's schedule spends.
-                record = record with { ImagesTrained = (long)s.Options.Finetune.Epochs * s.Data.Train.Count, ImagesProbed = (long)probes * s.Data.Train.Count };
+                // Compute as the schedule of an uninterrupted run spends it (the same after a resume):
+                // the first iteration probes before its step and after fine-tuning, later ones reuse the last probe.
+                record = record with { ImagesTrained = (long)s.Options.Finetune.Epochs * s.Data.Train.Count, ImagesProbed = (k == 1 ? 2L : 1L) * s.Data.Train.Count };
                 double score = record.ValTop1 ?? record.Top1;
                 record = record with { WithinTolerance = score >= denseScore - s.Options.Tolerance };
                 run = run with { Iterations = [.. run.Iterations, record] };
@@ -186,11 +186,8 @@ public static class MethodRun
         }
     }
 
-    static IReadOnlyList<LayerEntropy> Probe(ZooModel model, MethodRunSetup s, ref int probes)
-    {
-        probes++;
-        return EntropyProbe.Measure(model, s.Data.ProbeLoader(s.Options.ProbeBatchSize, s.Compute), s.Options.Estimator);
-    }
+    static IReadOnlyList<LayerEntropy> Probe(ZooModel model, MethodRunSetup s) =>
+        EntropyProbe.Measure(model, s.Data.ProbeLoader(s.Options.ProbeBatchSize, s.Compute), s.Options.Estimator);
 
     static ZooModel StartModel(MethodRunSetup s)
     {

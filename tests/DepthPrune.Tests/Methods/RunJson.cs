@@ -17,6 +17,7 @@ static class RunJson
         if (node is JsonObject o)
         {
             o.Remove("seconds");
+            o.Remove("total_iteration_seconds");
             foreach (var (_, child) in o.ToList()) Strip(child);
         }
         else if (node is JsonArray a) foreach (var child in a) Strip(child);
