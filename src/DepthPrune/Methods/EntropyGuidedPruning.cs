@@ -1,3 +1,4 @@
+using DepthPrune.Entropy;
 using DepthPrune.Models;
 using DepthPrune.Pruning;
 
@@ -8,8 +9,8 @@ namespace DepthPrune.Methods;
 /// caps, and each candidate loses its smallest remaining weights. NEPENTHE also removes the
 /// always-OFF neurons of candidate layers: their output is held at 0 and the weights feeding
 /// them are pruned. Under the latency objective each iteration also prunes away whole the
-/// lowest-importance candidate whose removal lets folding save MACs (a residual block's layer:
-/// the block then folds to its shortcut); the budget is shared among the others.</summary>
+/// lowest-entropy candidate whose removal lets folding save MACs (a residual block's layer: the
+/// block then folds to its shortcut); the budget is shared among the others.</summary>
 public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 {
     public override string Name => nepenthe ? "nepenthe" : "egp";
@@ -33,7 +34,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             candidates.Add(new BudgetCandidate(pair.Layer.Module, byName[pair.Slot].Entropy * meanAbs, remaining));
         }
         if (candidates.Count == 0) return removed.Count > 0 ? removed : null;
-        if (c.Options.Objective == RemovalObjective.Latency && PayingLayer(c, pairs, candidates) is { } whole)
+        if (c.Options.Objective == RemovalObjective.Latency && PayingLayer(c, pairs, candidates, byName) is { } whole)
         {
             MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
             candidates.RemoveAll(k => k.Layer == whole.Layer.Module);
@@ -45,15 +46,16 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         return removed;
     }
 
-    /// <summary>The lowest-importance candidate whose removal lets folding save MACs, if any.</summary>
-    static PruningPair? PayingLayer(MethodContext c, IReadOnlyList<PruningPair> pairs, IReadOnlyList<BudgetCandidate> candidates)
+    /// <summary>The lowest-entropy candidate (then lowest importance) whose removal lets folding
+    /// save MACs, if any.</summary>
+    static PruningPair? PayingLayer(MethodContext c, IReadOnlyList<PruningPair> pairs, IReadOnlyList<BudgetCandidate> candidates,
+        IReadOnlyDictionary<string, LayerEntropy> entropies)
     {
         long baseline = FoldPayoff.FoldedMacs(c.Model);
-        foreach (var candidate in candidates.OrderBy(k => k.Importance))
-        {
-            var pair = pairs.First(p => p.Layer.Module == candidate.Layer);
+        var ranked = candidates.Select(k => (Candidate: k, Pair: pairs.First(p => p.Layer.Module == k.Layer)))
+            .OrderBy(k => entropies[k.Pair.Slot].Entropy).ThenBy(k => k.Candidate.Importance);
+        foreach (var (_, pair) in ranked)
             if (FoldPayoff.OfPruningAway(c.Model, pair.Layer, baseline) > 0) return pair;
-        }
         return null;
     }
 
