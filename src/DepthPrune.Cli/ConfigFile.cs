@@ -68,12 +68,17 @@ public static class ConfigFile
     }
 
     /// <summary>Every configurable flag of the command with the value this run used (explicit or default; unset ones left out).</summary>
+    static readonly HashSet<string> ModelFlags = ["--model", "--width", "--classes", "--in-channels", "--input-size", "--pretrain-epochs"];
+
     public static string Resolved(ParseResult parsed)
     {
         var root = new YamlMappingNode();
+        bool fromCheckpoint = parsed.CommandResult.Command.Options.Any(o => o.Name == "--checkpoint" && parsed.GetResult(o) is { Implicit: false });
         foreach (Option option in parsed.CommandResult.Command.Options.Where(o => !NotConfiguration.Contains(o.Name)))
         {
             if (parsed.GetResult(option) is not OptionResult result) continue;
+            // Started from a checkpoint, the model is the checkpoint's: its defaults would only mislead.
+            if (fromCheckpoint && result.Implicit && ModelFlags.Contains(option.Name)) continue;
             object? value = result.GetValueOrDefault<object?>();
             YamlNode? node = value switch
             {

@@ -58,4 +58,18 @@ public class ConfigFileTests
         }
         Assert.False(Directory.Exists(dir["r"]));
     }
+
+    [Fact]
+    public void A_run_from_a_checkpoint_does_not_record_model_defaults_it_did_not_use()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["dense.ckpt"], "x");
+        var root = DepthPrune.Cli.CliApp.Build(TextWriter.Null, TextWriter.Null);
+        string fromCheckpoint = DepthPrune.Cli.ConfigFile.Resolved(root.Parse(["easier", "--checkpoint", dir["dense.ckpt"], "--out", dir["o"]]));
+        Assert.DoesNotContain("model:", fromCheckpoint);
+        Assert.DoesNotContain("width:", fromCheckpoint);
+        Assert.Contains("checkpoint: ", fromCheckpoint);
+        string pretrained = DepthPrune.Cli.ConfigFile.Resolved(root.Parse(["easier", "--out", dir["o"]]));
+        Assert.Contains("model: lenet5", pretrained);
+    }
 }
