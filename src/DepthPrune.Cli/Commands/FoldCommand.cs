@@ -19,7 +19,7 @@ public static class FoldCommand
         Option<string> policy = new("--policy") { Description = "exact: merge when exact and no more MACs; macs: when no more MACs (border error measured); depth: every chain", DefaultValueFactory = _ => "exact" };
         policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs or depth"); });
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
-        Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median)", 20);
+        Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median); sub-millisecond batch-1 timings need many", LatencyRepeats);
         Option<string> onnx = PathOptions.OutputFile("--onnx", "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set", required: false, ".onnx");
         var (healEpochs, healLr) = HealOptions();
         Option<bool> json = CommonOptions.Json();
@@ -68,6 +68,10 @@ public static class FoldCommand
         });
         return command;
     }
+
+    /// <summary>Default timed passes: batch-1 latencies of narrow models are a few tenths of a
+    /// millisecond, and 20 passes gave medians 30% apart from run to run.</summary>
+    public const int LatencyRepeats = 100;
 
     /// <summary>--heal-epochs and --heal-lr, shared with the method commands' final fold.</summary>
     public static (Option<int> Epochs, Option<double> Lr) HealOptions() => (

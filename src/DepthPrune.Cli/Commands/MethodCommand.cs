@@ -92,9 +92,9 @@ public static class MethodCommand
                 // The deployable model: the best checkpoint folded (and healed), measured on the test split.
                 using var loaded = Checkpoint.Load(best, compute);
                 var heal = finetune with { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr) };
-                var r = FoldReport.Measure(loaded.Model, data, policy, compute, 256, 20, Path.Combine(outDir, "best.onnx"), heal, progress);
+                var r = FoldReport.Measure(loaded.Model, data, policy, compute, 256, FoldCommand.LatencyRepeats, Path.Combine(outDir, "best.onnx"), heal, progress);
                 string? report = FoldSummary.Record(best, parsed.GetValue(fold)!, r);
-                if (!runArgs.Json(parsed)) FoldCommand.Print(output, loaded.Model.Name, parsed.GetValue(fold)!, data.Name, 20, r, report);
+                if (!runArgs.Json(parsed)) FoldCommand.Print(output, loaded.Model.Name, parsed.GetValue(fold)!, data.Name, FoldCommand.LatencyRepeats, r, report);
             }
             return CliApp.Ok;
         });
