@@ -96,9 +96,14 @@ public static class OnnxExport
         if (flattens) x = g.Node("Flatten", [x], Int("axis", 1));
         if (flattens || sample.dim() == 2)
             return (g.Node("Gemm", [x, g.Constant(layer.Name + ".weight", layer.Weight), b], Int("transB", 1)), output);
-        // Token layouts [B, ..., in]: x W^T + b on the last dimension.
-        using var transposed = layer.Weight.t().contiguous();
-        return (g.Node("Add", [g.Node("MatMul", [x, g.Constant(layer.Name + ".weight_t", transposed)]), b]), output);
+        return (TokenLinear(g, layer.Name, layer.Weight, b, x), output);
+    }
+
+    /// <summary>A linear layer on token layouts [B, ..., in]: x W^T + b on the last dimension.</summary>
+    internal static string TokenLinear(OnnxGraph g, string name, Tensor weight, string bias, string x)
+    {
+        using var transposed = weight.detach().t().contiguous();
+        return g.Node("Add", [g.Node("MatMul", [x, g.Constant(name + ".weight_t", transposed)]), bias]);
     }
 
     static (string, Tensor) Module(OnnxGraph g, ModuleStage stage, string x, Tensor sample)

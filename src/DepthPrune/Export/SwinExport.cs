@@ -63,12 +63,8 @@ static class SwinExport
 
     static string Reshape(OnnxGraph g, string x, long[] shape) => g.Node("Reshape", [x, g.Int64s("shape", shape)]);
 
-    /// <summary>x W^T + b on the last dimension.</summary>
-    static string Linear(OnnxGraph g, string name, Linear layer, string x)
-    {
-        using var transposed = layer.weight!.detach().t().contiguous();
-        return g.Node("Add", [g.Node("MatMul", [x, g.Constant(name + ".weight_t", transposed)]), g.Constant(name + ".bias", layer.bias!)]);
-    }
+    static string Linear(OnnxGraph g, string name, Linear layer, string x) =>
+        OnnxExport.TokenLinear(g, name, layer.weight!, g.Constant(name + ".bias", layer.bias!), x);
 
     /// <summary>torch.roll along one axis of the given length: out[j] = x[j - shift].</summary>
     static string Roll(OnnxGraph g, string x, long shift, long axis, long length)

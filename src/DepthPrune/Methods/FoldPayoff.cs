@@ -34,13 +34,15 @@ public static class FoldPayoff
     public static IReadOnlyList<RemovalUnit> RemovalUnits(ZooModel model, IReadOnlyList<string> remaining, long baseline)
     {
         var alone = remaining.ToDictionary(s => s, s => (double)(baseline - WithIdentity(model, [s])));
+        var together = new Dictionary<string, double>();   // per block (by its first remaining slot), folded once
         var units = new List<RemovalUnit>();
         foreach (string slot in remaining)
         {
             if (units.Any(u => u.Slots.Contains(slot))) continue;
             var block = model.Structure.BlockOf(slot).Where(remaining.Contains).ToList();
-            double together = block.Count > 1 ? (baseline - WithIdentity(model, block)) / (double)block.Count : double.NegativeInfinity;
-            if (together > block.Max(s => alone[s])) units.Add(new RemovalUnit(block, together));
+            if (!together.TryGetValue(block[0], out double perRemoval))
+                together[block[0]] = perRemoval = block.Count > 1 ? (baseline - WithIdentity(model, block)) / (double)block.Count : double.NegativeInfinity;
+            if (perRemoval > block.Max(s => alone[s])) units.Add(new RemovalUnit(block, perRemoval));
             else units.Add(new RemovalUnit([slot], alone[slot]));
         }
         return units;
