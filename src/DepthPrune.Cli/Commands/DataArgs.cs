@@ -13,7 +13,8 @@ public sealed class DataArgs
     };
     readonly Option<string?> data = PathOptions.InputFolder("--data", "Directory of the data set (default: the preset's own location, if it has one)");
     readonly Option<int?> trainSubset = NumberOptions.Optional<int>("--train-subset", "Use only N training images (seeded choice)", v => v > 0, "must be a positive count");
-    readonly Option<double> valSplit = NumberOptions.WithDefault("--val-split", "Fraction of train held out for validation", 0.0, v => v is >= 0 and < 1, "must lie in [0,1)");
+    // Held out by default, so method runs stop on validation and a dense model from `train` never saw the images a method run on it is judged on.
+    readonly Option<double> valSplit = NumberOptions.WithDefault("--val-split", "Fraction of train held out for validation (method runs stop on it; 0: stop on the test split)", 0.1, v => v is >= 0 and < 1, "must lie in [0,1)");
     readonly Option<int?> imageSize = NumberOptions.Optional<int>("--image-size", "Crop size for image-folder sets (default 224 for transfer sets, native size otherwise)", v => v > 0, "must be positive");
     readonly Option<string?> testDomain = new("--test-domain") { Description = "PACS/VLCS: the domain held out as test set" };
 

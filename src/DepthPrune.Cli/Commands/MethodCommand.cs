@@ -13,11 +13,15 @@ namespace DepthPrune.Cli.Commands;
 /// flags, plus the method's own (a flag of another method is an unknown option, exit 2).</summary>
 public static class MethodCommand
 {
-    [Flags] enum Own { None = 0, PruneRatio = 1, FoldLambda = 2, Objective = 4 }
+    [Flags] enum Own { None = 0, PruneRatio = 1, FoldLambda = 2, Objective = 4, MaxRemovals = 8 }
+
+    /// <summary>What --cheap sets when the flag itself is not given.</summary>
+    const double CheapEarlyStop = 0.5;
+    const int CheapMaxRemovals = 4, CheapProbeSample = 4096;
 
     static readonly Dictionary<string, (string Description, Own Options)> Methods = new()
     {
-        ["easier"] = ("EASIER: remove the lowest-entropy activation each iteration, fine-tune, repeat", Own.Objective),
+        ["easier"] = ("EASIER: remove the lowest-entropy activation each iteration, fine-tune, repeat", Own.Objective | Own.MaxRemovals),
         ["egp"] = ("EGP: prune the weights feeding low-entropy layers (entropy-weighted budget) until layers reach zero entropy", Own.PruneRatio | Own.Objective),
         ["nepenthe"] = ("NEPENTHE: EGP generalised; always-OFF neurons are removed too", Own.PruneRatio | Own.Objective),
         ["imp"] = ("IMP baseline: iterative global magnitude pruning, counting the layers that reach zero entropy", Own.PruneRatio),
@@ -59,6 +63,13 @@ public static class MethodCommand
         Option<string?> distill = new("--distill") { Description = "Fine-tune with distillation from the dense model: T,alpha (e.g. 4,0.5): (1-alpha) CE + alpha T^2 KL of the softened outputs" };
         distill.Validators.Add(r => { string? v = r.GetValueOrDefault<string?>(); if (v is not null && ParseDistill(v) is null) r.AddError($"--distill '{v}': expected T,alpha with T > 0 and alpha in [0,1], e.g. 4,0.5"); });
         foreach (Option o in new Option[] { distill, fold, healEpochs, healLr }) command.Options.Add(o);
+        Option<double?> earlyStop = NumberOptions.Optional<double>("--early-stop", "End each fine-tune once validation top-1 is back within this fraction of --tolerance below dense (checked every --early-stop-every epochs; --finetune-epochs is the cap)", v => v is >= 0 and <= 1, "must lie in [0,1] (a fraction of --tolerance)");
+        Option<double> earlyStopEvery = NumberOptions.WithDefault("--early-stop-every", "Epochs between the recovery checks of --early-stop", defaults.EarlyStopEvery, v => v > 0, "must be positive (epochs)");
+        Option<int?> maxRemovals = NumberOptions.Optional<int>("--max-removals", "EASIER: removals one iteration may take when their entropies are clearly lowest (1: as published); an iteration that leaves the tolerance with several is rolled back and retried with half as many", v => v >= 1, "must be >= 1");
+        Option<int?> probeSample = NumberOptions.Optional<int>("--probe-sample", "Measure entropy on this many training images first, doubled while the lowest layers are not separated within a 95% bound (0: the whole training split)", v => v >= 0, "must be >= 0 (images)");
+        Option<bool> cheap = new("--cheap") { Description = $"Cheap mode: --early-stop {CheapEarlyStop} --probe-sample {CheapProbeSample}, and for EASIER --max-removals {CheapMaxRemovals}, unless given" };
+        foreach (Option o in new Option[] { earlyStop, earlyStopEvery, probeSample, cheap }) command.Options.Add(o);
+        if (own.HasFlag(Own.MaxRemovals)) command.Options.Add(maxRemovals);
 
         command.SetAction(parsed =>
         {
@@ -70,6 +81,7 @@ public static class MethodCommand
             string outDir = runArgs.Out(parsed)!;
             if (!runArgs.Resume(parsed) && !File.Exists(Path.Combine(outDir, MethodRun.Current))) RunArgs.SaveConfiguration(parsed, outDir);
             using var data = DataBundle.Load(job.Data);
+            bool isCheap = parsed.GetValue(cheap);
             var finetune = job.Train with { Epochs = parsed.GetValue(finetuneEpochs), LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 };
             var setup = new MethodRunSetup
             {
@@ -82,6 +94,10 @@ public static class MethodCommand
                     Objective = own.HasFlag(Own.Objective) ? ParseObjective(parsed.GetValue(objective)!)!.Value : defaults.Objective,
                     Distill = parsed.GetValue(distill) is { } pair ? ParseDistill(pair) : null,
                     ShareTemperature = own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio) ? parsed.GetValue(shareTemperature) : defaults.ShareTemperature,
+                    EarlyStop = parsed.GetValue(earlyStop) ?? (isCheap ? CheapEarlyStop : null),
+                    EarlyStopEvery = parsed.GetValue(earlyStopEvery),
+                    MaxRemovals = own.HasFlag(Own.MaxRemovals) ? parsed.GetValue(maxRemovals) ?? (isCheap ? CheapMaxRemovals : defaults.MaxRemovals) : defaults.MaxRemovals,
+                    ProbeSample = parsed.GetValue(probeSample) ?? (isCheap ? CheapProbeSample : defaults.ProbeSample),
                 },
             };
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);

@@ -13,6 +13,10 @@ public sealed class MethodContext
     public required int Iteration { get; init; }
     /// <summary>Entropies measured on the training set at the start of this iteration.</summary>
     public required IReadOnlyList<LayerEntropy> Entropies { get; init; }
+    /// <summary>Where each entropy lies when it was measured on a sample (absent: exact).</summary>
+    public IReadOnlyDictionary<string, EntropyBound>? Bounds { get; init; }
+    /// <summary>Removals this step may take (EASIER).</summary>
+    public int MaxRemovals { get; init; } = 1;
     public required Random Random { get; init; }
 }
 

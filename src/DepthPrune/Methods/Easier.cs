@@ -1,3 +1,5 @@
+using DepthPrune.Entropy;
+
 namespace DepthPrune.Methods;
 
 /// <summary>EASIER: each iteration removes the remaining activation with the lowest entropy
@@ -5,7 +7,9 @@ namespace DepthPrune.Methods;
 /// objective a removal may be a unit: the remaining activations of one block together, when only
 /// removing them all lets folding save MACs (a MobileNetV2 block). Among the lowest-entropy quarter
 /// of the units (mean entropy), the one that saves the most MACs per activation removed goes;
-/// when none saves any, the lowest-entropy activation.</summary>
+/// when none saves any, the lowest-entropy activation. Allowed several removals, it takes the
+/// lowest-entropy activations whose entropy bounds separate them from the rest (all of them up to
+/// the allowance when entropies are exact), at least one.</summary>
 public sealed class Easier : DepthMethod
 {
     public override string Name => "easier";
@@ -17,10 +21,17 @@ public sealed class Easier : DepthMethod
         var entropy = c.Entropies.ToDictionary(e => e.Name, e => e.Entropy);
         var remaining = order.Where(n => !c.Model.Slots[n].IsLinear).OrderBy(n => entropy[n]).ThenBy(order.IndexOf).ToList();
         if (remaining.Count == 0) return removed.Count > 0 ? removed : null;
-        var next = c.Options.Objective == RemovalObjective.Latency ? BestUnit(c, remaining, entropy) : [remaining[0]];
+        var next = c.Options.Objective == RemovalObjective.Latency ? BestUnit(c, remaining, entropy) : Lowest(c, remaining, entropy);
         foreach (string slot in next) c.Model.Slots[slot].SetIdentity();
         removed.AddRange(next);
         return removed;
+    }
+
+    static IReadOnlyList<string> Lowest(MethodContext c, IReadOnlyList<string> remaining, Dictionary<string, double> entropy)
+    {
+        if (c.MaxRemovals <= 1) return [remaining[0]];
+        var candidates = remaining.Select(n => (entropy[n], c.Bounds?.GetValueOrDefault(n) ?? EntropyBound.Exact(entropy[n]))).ToList();
+        return remaining.Take(Math.Max(1, SampledEntropy.SeparatedPrefix(candidates, c.MaxRemovals))).ToList();
     }
 
     /// <summary>remaining is in entropy order; ties in payoff go to the lower mean entropy.</summary>

@@ -26,6 +26,16 @@ public sealed record MethodOptions
     public double ShareTemperature { get; init; } = 1;
     /// <summary>Fine-tune with distillation from the dense model at this temperature and weight (null: plain).</summary>
     public (double Temperature, double Alpha)? Distill { get; init; }
+    /// <summary>Fine-tuning stops once validation top-1 is back within this fraction of the
+    /// tolerance below dense (checked every EarlyStopEvery epochs; --finetune-epochs is the cap). Null: full schedule.</summary>
+    public double? EarlyStop { get; init; }
+    public double EarlyStopEvery { get; init; } = 0.25;
+    /// <summary>EASIER: removals one iteration may take (1 as published); an iteration that leaves
+    /// the tolerance with more than one is rolled back and retried with half as many.</summary>
+    public int MaxRemovals { get; init; } = 1;
+    /// <summary>Images in the first entropy sample, doubled until the lowest layers are separated
+    /// (SampledEntropy); 0 probes the whole training split.</summary>
+    public int ProbeSample { get; init; }
 
     public void Validate()
     {
@@ -37,6 +47,10 @@ public sealed record MethodOptions
         Require(ShareTemperature > 0 && double.IsFinite(ShareTemperature), $"--share-temperature {ShareTemperature}: must be positive");
         Require(FoldLambda >= 0, $"--fold-lambda {FoldLambda}: must be >= 0");
         Require(Distill is null or { Temperature: > 0, Alpha: >= 0 and <= 1 }, $"--distill {Distill}: the temperature must be positive and alpha lie in [0,1]");
+        Require(EarlyStop is null or (>= 0 and <= 1), $"--early-stop {EarlyStop}: must lie in [0,1] (a fraction of --tolerance)");
+        Require(EarlyStopEvery > 0 && double.IsFinite(EarlyStopEvery), $"--early-stop-every {EarlyStopEvery}: must be positive (epochs)");
+        Require(MaxRemovals >= 1, $"--max-removals {MaxRemovals}: must be >= 1");
+        Require(ProbeSample >= 0, $"--probe-sample {ProbeSample}: must be >= 0 (images; 0 probes the whole training split)");
         Finetune.Validate();
     }
 }

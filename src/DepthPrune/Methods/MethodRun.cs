@@ -41,6 +41,10 @@ public static class MethodRun
         public int Iteration { get; init; }
         public RunRecord? Run { get; init; }
         public List<string> Pending { get; init; } = [];
+        /// <summary>Removals the next step may take (EASIER; halved by a roll-back, doubled by a success).</summary>
+        public int Budget { get; init; }
+        /// <summary>Images probed for this iteration's step, before its fine-tuning.</summary>
+        public long Probed { get; init; }
     }
 
     public static RunRecord Run(DepthMethod method, MethodRunSetup s, IProgress<TrainProgress>? progress = null, Action<string>? log = null)
@@ -60,6 +64,8 @@ public static class MethodRun
             throw new UsageException($"--out {s.OutDir}: already holds a run ({current}); pass --resume to continue it or choose another folder");
         AtomicFile.RemoveUnfinished(s.OutDir);   // a killed run's temp files; what they were replacing is whole
 
+        if (s.Options.EarlyStop is not null && s.Data.Validation is null)
+            throw new UsageException("--early-stop: needs a validation split to judge recovery on (--val-split > 0)");
         State state = resumed?.Meta.MethodState is { } json ? json.Deserialize<State>(Checkpoint.Json)! : new State();
         if (state is { Phase: "done", Run.StopReason: var reason } && reason.StartsWith(MaxIterationsReason))
             state = state with { Phase = "iterated", Run = state.Run! with { Finished = false, StopReason = "" } };   // a raised limit continues
@@ -106,38 +112,48 @@ public static class MethodRun
                         Objective = s.Options.Objective.ToString().ToLowerInvariant(), ShareTemperature = s.Options.ShareTemperature,
                         Distill = s.Options.Distill is { } dd ? $"T={dd.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, alpha={dd.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : null,
                         FinetuneEpochs = s.Options.Finetune.Epochs, Total = model.Slots.Count, Dense = denseRecord,
+                        EarlyStop = s.Options.EarlyStop, MaxRemovals = s.Options.MaxRemovals, ProbeSample = s.Options.ProbeSample,
                     },
+                    Budget = s.Options.MaxRemovals,
                 };
                 Checkpoint.Save(current, model, Meta(state, "iterated"), masks);
                 WriteRecord(s.OutDir, state.Run!);
                 log($"dense: top-1 {denseRecord.Top1:F2}%{(denseRecord.ValTop1 is double v ? $" (validation {v:F2}%)" : "")}, {model.Slots.Count} activations, depth {denseRecord.Depth}");
             }
+            log(valLoader is null
+                ? "stopping on the test split: no validation split (--val-split 0), so the chosen model's test top-1 is not held out"
+                : $"stopping on validation ({s.Data.Validation!.Count:N0} training images held out); test top-1 is reported, never used to stop");
 
             var run = state.Run!;
             double denseScore = run.DenseValTop1 ?? run.DenseTop1;
             // The dense model teaches every fine-tuning when distillation is asked for.
             using var teacher = s.Options.Distill is null ? null : Checkpoint.Load(Path.Combine(s.OutDir, Dense), s.Compute);
             var distill = s.Options.Distill is { } d ? new Distillation(teacher!.Model.Net, d.Temperature, d.Alpha) : null;
-            IReadOnlyList<LayerEntropy>? settled = null;
+            SampledEntropy.Result? settled = null;
+            int Budget() => Math.Max(1, state.Budget > 0 ? state.Budget : s.Options.MaxRemovals);
+            int Wanted() => method is Easier ? Budget() : 1;
+            SampledEntropy.Result Probe(int k) =>
+                SampledEntropy.Measure(model, s.Data, s.Compute, s.Options.ProbeSample, Wanted(), Seeding.Derive(s.Options.Seed, 4242, k), s.Options.ProbeBatchSize, s.Options.Estimator);
             while (state.Phase != "done")
             {
                 int k = state.Phase == "finetune" ? state.Iteration : state.Iteration + 1;
                 var clock = Stopwatch.StartNew();
-                var context = (IReadOnlyList<LayerEntropy> entropies) => new MethodContext
+                var context = (SampledEntropy.Result? probe) => new MethodContext
                 {
-                    Model = model, Masks = masks, Options = s.Options, Iteration = k, Entropies = entropies,
-                    Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)),
+                    Model = model, Masks = masks, Options = s.Options, Iteration = k, Entropies = probe?.Entropies ?? [], Bounds = probe?.Bounds,
+                    MaxRemovals = Budget(), Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)),
                 };
                 string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"{MaxIterationsReason} {s.Options.MaxIterations}" : null;
                 if (stop is null && state.Phase == "iterated")
                 {
-                    var entropies = settled ?? Probe(model, s);
+                    var probe = settled ?? Probe(k);
+                    long probed = settled is null ? probe.ImagesProbed : 0;   // a settled probe was counted by the iteration before
                     settled = null;
-                    var newly = method.Before(context(entropies));
+                    var newly = method.Before(context(probe));
                     if (newly is null) stop = "nothing left to remove";
                     else
                     {
-                        state = state with { Phase = "finetune", Iteration = k, Pending = [.. newly] };
+                        state = state with { Phase = "finetune", Iteration = k, Pending = [.. newly], Probed = probed };
                         Checkpoint.Save(current, model, Meta(state, "finetune"), masks);
                         log($"iteration {k}: {(newly.Count > 0 ? "removed " + string.Join(", ", newly) : method.Prunes ? "pruned" : "fine-tuning")}");
                     }
@@ -148,27 +164,53 @@ public static class MethodRun
                     break;
                 }
 
+                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore);
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
-                    resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill);
+                    resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill, earlyStop: earlyStop);
                 resumed = null;
-                var after = method.After(context([]));
-                // Layers that fine-tuning or pruning left constant are linearized now (exactly), so
-                // the record shows the model as evaluated; the probe also serves the next step.
-                settled = Probe(model, s);
-                var exact = Linearize.ZeroEntropyLayers(model, settled);
+                var after = method.After(context(null));
+                // Layers that fine-tuning or pruning left constant are linearized now (exactly, on
+                // the probed images), so the record shows the model as evaluated; the probe also serves the next step.
+                settled = Probe(k + 1);
+                var exact = Linearize.ZeroEntropyLayers(model, settled.Entropies);
                 string iterationPath = Path.Combine(s.OutDir, $"iter-{k}.ckpt");
                 var record = Measure(model, masks, testLoader, valLoader, s, k, [.. state.Pending, .. after, .. exact],
-                    settled.ToDictionary(e => e.Name, e => e.Entropy), clock.Elapsed.TotalSeconds, iterationPath);
-                // Compute as the schedule of an uninterrupted run spends it (the same after a resume):
-                // the first iteration probes before its step and after fine-tuning, later ones reuse the last probe.
-                record = record with { ImagesTrained = (long)s.Options.Finetune.Epochs * s.Data.Train.Count, ImagesProbed = (k == 1 ? 2L : 1L) * s.Data.Train.Count };
+                    settled.Entropies.ToDictionary(e => e.Name, e => e.Entropy), clock.Elapsed.TotalSeconds, iterationPath);
+                // Compute as an uninterrupted run spends it (the same after a resume): the probe
+                // before the step (unless the last iteration's served) and the one after fine-tuning.
+                record = record with
+                {
+                    ImagesTrained = earlyStop?.ImagesTrained(s.Options.Finetune, s.Data.Train.Count) ?? (long)s.Options.Finetune.Epochs * s.Data.Train.Count,
+                    ImagesProbed = state.Probed + settled.ImagesProbed, ProbeSample = settled.SampleSize,
+                    StoppedEarly = earlyStop?.StoppedAt is var (se, sb) ? $"epoch {se + 1}, batch {sb}" : null,
+                };
                 double score = record.ValTop1 ?? record.Top1;
                 record = record with { WithinTolerance = score >= denseScore - s.Options.Tolerance };
+                if (!record.WithinTolerance && Budget() > 1 && state.Pending.Count > 1)
+                {
+                    // Several removals left the tolerance: undo the iteration and retry it with half as many.
+                    string previous = run.Iterations.LastOrDefault()?.Checkpoint ?? Path.Combine(s.OutDir, Dense);
+                    int retry = Math.Max(1, Math.Min(Budget(), state.Pending.Count) / 2);
+                    var back = Checkpoint.Load(previous, s.Compute);
+                    model.Dispose();
+                    masks.Dispose();
+                    model = back.Model;
+                    masks = back.Masks ?? new PruningMasks();
+                    model.Net.to(s.Compute.Device);
+                    settled = null;
+                    run = run with { RolledBack = [.. run.RolledBack, record with { WithinTolerance = false, Checkpoint = previous }] };
+                    state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0 };
+                    log($"iteration {k}: removed {string.Join(", ", record.NewlyRemoved)}, top-1 {record.Top1:F2}% - below tolerance; rolled back to {Path.GetFileName(previous)}, retrying with at most {retry} removal(s)");
+                    Checkpoint.Save(current, model, Meta(state, "iterated"), masks);
+                    WriteRecord(s.OutDir, run);
+                    continue;
+                }
                 run = run with { Iterations = [.. run.Iterations, record] };
                 if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = iterationPath };
-                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [] };
+                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = Math.Min(s.Options.MaxRemovals, 2 * Budget()) };
                 Checkpoint.Save(iterationPath, model, Meta(state, "iteration"), masks);
-                log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}){(record.WithinTolerance ? "" : " - below tolerance")}");
+                log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%{(record.ValTop1 is double vt ? $" (validation {vt:F2}%)" : "")}, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}), " +
+                    $"fine-tuned on {record.ImagesTrained:N0} images{(record.StoppedEarly is null ? "" : " (recovered early)")}{(record.WithinTolerance ? "" : " - below tolerance")}");
                 if (!record.WithinTolerance) { state = state with { Phase = "done", Run = run with { StopReason = $"top-1 fell more than {s.Options.Tolerance} points below dense", Finished = true } }; }
                 else if (record.Removed == record.Total && !method.Prunes) { state = state with { Phase = "done", Run = run with { StopReason = "every activation removed", Finished = true } }; }
                 Checkpoint.Save(current, model, Meta(state, state.Phase), masks);
@@ -186,8 +228,18 @@ public static class MethodRun
         }
     }
 
-    static IReadOnlyList<LayerEntropy> Probe(ZooModel model, MethodRunSetup s) =>
-        EntropyProbe.Measure(model, s.Data.ProbeLoader(s.Options.ProbeBatchSize, s.Compute), s.Options.Estimator);
+    /// <summary>The check that ends a fine-tune once validation top-1 is back within
+    /// EarlyStop x tolerance of dense (null when fine-tunes run their whole schedule).</summary>
+    static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore)
+    {
+        if (s.Options.EarlyStop is not double fraction || validation is null) return null;
+        int batchesPerEpoch = (s.Data.Train.Count + s.Options.Finetune.BatchSize - 1) / s.Options.Finetune.BatchSize;
+        return new EarlyStop
+        {
+            EveryBatches = Math.Max(1, (int)Math.Round(s.Options.EarlyStopEvery * batchesPerEpoch)),
+            Recovered = () => Evaluation.Run(model, validation).Top1 >= denseScore - fraction * s.Options.Tolerance,
+        };
+    }
 
     static ZooModel StartModel(MethodRunSetup s)
     {

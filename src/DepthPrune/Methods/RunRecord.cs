@@ -27,6 +27,10 @@ public sealed record IterationRecord
     /// through the entropy probe in this iteration.</summary>
     public long ImagesTrained { get; init; }
     public long ImagesProbed { get; init; }
+    /// <summary>Where fine-tuning stopped early ("epoch 1, batch 105"), or null when it ran its schedule.</summary>
+    public string? StoppedEarly { get; init; }
+    /// <summary>Images in the entropy sample that decided this iteration's next step (the training split when not sampled).</summary>
+    public int? ProbeSample { get; init; }
     public string Checkpoint { get; init; } = "";
 }
 
@@ -48,16 +52,23 @@ public sealed record RunRecord
     /// <summary>"T=4, alpha=0.5" when fine-tuning distilled from the dense model.</summary>
     public string? Distill { get; init; }
     public int FinetuneEpochs { get; init; }
+    /// <summary>Fraction of the tolerance validation top-1 must be back within to end a fine-tune early (null: full schedule).</summary>
+    public double? EarlyStop { get; init; }
+    public int MaxRemovals { get; init; } = 1;
+    /// <summary>First entropy sample size (0: the whole training split).</summary>
+    public int ProbeSample { get; init; }
     public int Total { get; init; }
     public IterationRecord? Dense { get; init; }
     public List<IterationRecord> Iterations { get; init; } = [];
+    /// <summary>Iterations that left the tolerance with several removals and were undone (then retried with fewer).</summary>
+    public List<IterationRecord> RolledBack { get; init; } = [];
     public int? BestIteration { get; init; }
     public string? BestCheckpoint { get; init; }
     public string StopReason { get; init; } = "";
     public bool Finished { get; init; }
 
     /// <summary>Compute over the whole run, dense model included.</summary>
-    public long TotalImagesTrained => (Dense?.ImagesTrained ?? 0) + Iterations.Sum(i => i.ImagesTrained);
-    public long TotalImagesProbed => Iterations.Sum(i => i.ImagesProbed);
-    public double TotalIterationSeconds => Iterations.Sum(i => i.Seconds);
+    public long TotalImagesTrained => (Dense?.ImagesTrained ?? 0) + Iterations.Concat(RolledBack).Sum(i => i.ImagesTrained);
+    public long TotalImagesProbed => Iterations.Concat(RolledBack).Sum(i => i.ImagesProbed);
+    public double TotalIterationSeconds => Iterations.Concat(RolledBack).Sum(i => i.Seconds);
 }

@@ -20,6 +20,8 @@ public sealed class TrainHooks
     public Func<Tensor>? ExtraLoss { get; init; }
     /// <summary>Distillation from a teacher replaces the plain cross-entropy.</summary>
     public Distillation? Distill { get; init; }
+    /// <summary>Stop before the schedule's end once the model has recovered (fine-tuning).</summary>
+    public EarlyStop? EarlyStop { get; init; }
     public string Stage { get; init; } = "train";
 }
 
@@ -56,8 +58,23 @@ public static class Trainer
             double lossSum = 0;
             long correct = 0, seen = 0;
             int first = epoch == startEpoch ? startBatch : 0;
+            EpochRecord EndOfEpoch(EvalResult? test) =>
+                new(epoch + 1, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : 100.0 * correct / seen, test, epochClock.Elapsed.TotalSeconds);
             foreach (Batch batch in loader.Epoch(epoch, first))
             {
+                if (hooks.EarlyStop is { } stop && stop.Due(epoch, batch.Index, loader.BatchesPerEpoch))
+                {
+                    bool recovered = stop.Recovered();
+                    model.Net.train();   // the check evaluated
+                    if (recovered)
+                    {
+                        batch.Dispose();
+                        stop.StoppedAt = (epoch, batch.Index);
+                        hooks.SaveCheckpoint?.Invoke(epoch, batch.Index, optimizer);
+                        history.Add(EndOfEpoch(null));
+                        return history;
+                    }
+                }
                 using (batch)
                 using (var scope = NewDisposeScope())
                 {
@@ -98,8 +115,7 @@ public static class Trainer
                 if (o.CheckpointEveryBatches > 0 && next % o.CheckpointEveryBatches == 0 && next < loader.BatchesPerEpoch)
                     hooks.SaveCheckpoint?.Invoke(epoch, next, optimizer);
             }
-            EvalResult? test = evalLoader is null ? null : Evaluation.Run(model, evalLoader);
-            history.Add(new EpochRecord(epoch + 1, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : 100.0 * correct / seen, test, epochClock.Elapsed.TotalSeconds));
+            history.Add(EndOfEpoch(evalLoader is null ? null : Evaluation.Run(model, evalLoader)));
             hooks.SaveCheckpoint?.Invoke(epoch + 1, 0, optimizer);
         }
         return history;

@@ -15,7 +15,7 @@ public static class TrainingRun
     public static List<EpochRecord> Run(ZooModel model, DataBundle data, TrainOptions options, Compute compute,
         string checkpointPath, CheckpointMeta meta, PruningMasks? masks, IProgress<TrainProgress>? progress,
         Checkpoint.Loaded? resumeFrom = null, Func<TorchSharp.torch.Tensor>? extraLoss = null, BatchLoader? evalLoader = null,
-        Action<string>? log = null, Distillation? distill = null)
+        Action<string>? log = null, Distillation? distill = null, EarlyStop? earlyStop = null)
     {
         if (resumeFrom is null && options.Epochs == 0)
             Checkpoint.Save(checkpointPath, model, meta with { Train = options, Complete = true }, masks);
@@ -46,7 +46,7 @@ public static class TrainingRun
 
         List<EpochRecord> Attempt(TrainOptions o) => Trainer.Fit(model, data, o, compute, new TrainHooks
         {
-            Masks = masks, Progress = progress, Stage = meta.Stage, ExtraLoss = extraLoss, Distill = distill,
+            Masks = masks, Progress = progress, Stage = meta.Stage, ExtraLoss = extraLoss, Distill = distill, EarlyStop = earlyStop,
             SaveCheckpoint = (epoch, batch, optimizer) =>
             {
                 RequireFiniteWeights(model, meta.Stage, epoch, batch);

@@ -6,7 +6,7 @@ namespace DepthPrune.Tests.Training;
 /// <summary>A small learnable synthetic image set: the class sets the brightness of one quadrant.</summary>
 public static class TestData
 {
-    public static DataBundle Quadrants(int train = 256, int test = 64, int size = 8, int seed = 0)
+    public static DataBundle Quadrants(int train = 256, int test = 64, int size = 8, int seed = 0, int validation = 0)
     {
         ImageSet Make(int n, int s)
         {
@@ -32,6 +32,7 @@ public static class TestData
         return new DataBundle
         {
             Name = "quadrants", Train = trainSet, Test = Make(test, seed + 1), Mean = mean, Std = std,
+            Validation = validation > 0 ? Make(validation, seed + 2) : null,
             TrainPipeline = new Pipeline([new RandomFlip(horizontal: false, p: 0.0), normalize]),
             EvalPipeline = new Pipeline([normalize]),
         };

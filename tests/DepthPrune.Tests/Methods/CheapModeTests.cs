@@ -1,0 +1,132 @@
+using DepthPrune.Data;
+using DepthPrune.Methods;
+using DepthPrune.Models;
+using DepthPrune.Runtime;
+using DepthPrune.Tests.Training;
+using DepthPrune.Training;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Tests.Methods;
+
+/// <summary>The rules that make a method run cheaper: fine-tunes that stop once recovered, several
+/// removals per iteration rolled back when they leave the tolerance, sampled entropy.</summary>
+public class CheapModeTests
+{
+    static MethodRunSetup Setup(string dir, DataBundle data, MethodOptions options) => new()
+    {
+        OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu,
+        CreateModel = () =>
+        {
+            Seeding.Seed(3);
+            return ModelZoo.Create("mlp", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.0625, InputSize: 8));
+        },
+        Pretrain = new TrainOptions { Epochs = 3, BatchSize = 32, LearningRate = 0.05, Seed = 3 },
+        Options = options,
+    };
+
+    static MethodOptions Options(int finetuneEpochs = 1) => new()
+    {
+        Finetune = new TrainOptions { Epochs = finetuneEpochs, BatchSize = 32, LearningRate = 0.005, Seed = 3 }, Seed = 3,
+    };
+
+    /// <summary>Removes as many activations as it may; allowed more than one, it also breaks the
+    /// classifier (every input goes to class 0), so that iteration must be rolled back.</summary>
+    sealed class GreedyBreaker(bool evenAlone = false) : DepthMethod
+    {
+        public override string Name => "greedy-breaker";
+        public override IReadOnlyList<string>? Before(MethodContext c)
+        {
+            if (c.MaxRemovals == 1 && !evenAlone) return [];   // the retry: fine-tuning only
+            var slots = c.Model.Structure.Activations.Where(n => !c.Model.Slots[n].IsLinear).Take(c.MaxRemovals).ToList();
+            foreach (var slot in slots) c.Model.Slots[slot].SetIdentity();
+            var last = c.Model.Net.parameters().Last();   // the classifier's bias
+            using (no_grad()) { last.zero_(); last[0].fill_(1e6f); }
+            return slots;
+        }
+    }
+
+    [Fact]
+    public void Several_removals_that_leave_the_tolerance_are_rolled_back_and_retried_with_half()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        var options = Options(finetuneEpochs: 0) with { MaxRemovals = 4, Tolerance = 10, MaxIterations = 1 };
+        var run = MethodRun.Run(new GreedyBreaker(), Setup(dir.Path, data, options));
+        Assert.True(run.DenseValTop1 > 40, $"dense validation top-1 {run.DenseValTop1} leaves no room to fail");
+        var undone = Assert.Single(run.RolledBack);
+        Assert.Equal(3, undone.NewlyRemoved.Count);
+        Assert.False(undone.WithinTolerance);
+        // The retried iteration started again from the dense weights and slots.
+        var kept = Assert.Single(run.Iterations);
+        Assert.Equal(0, kept.Removed);
+        Assert.Equal(run.DenseTop1, kept.Top1);
+        using var dense = Checkpoint.Load(dir["dense.ckpt"], Compute.Cpu);
+        using var after = Checkpoint.Load(dir["iter-1.ckpt"], Compute.Cpu);
+        foreach (var (name, tensor) in dense.Model.Net.state_dict())
+            Assert.True(tensor.equal(after.Model.Net.state_dict()[name]).all().item<bool>(), $"{name} was not restored");
+        Assert.Contains("\"rolled_back\"", File.ReadAllText(dir["run.json"]));
+    }
+
+    [Fact]
+    public void A_single_removal_that_leaves_the_tolerance_ends_the_run_as_published()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        var options = Options(finetuneEpochs: 0) with { MaxRemovals = 1, Tolerance = 10, MaxIterations = 3 };
+        var run = MethodRun.Run(new GreedyBreaker(evenAlone: true), Setup(dir.Path, data, options));
+        Assert.Empty(run.RolledBack);
+        var only = Assert.Single(run.Iterations);
+        Assert.False(only.WithinTolerance);
+        Assert.Null(run.BestIteration);
+        Assert.StartsWith("top-1 fell", run.StopReason);
+    }
+
+    [Fact]
+    public void Easier_allowed_two_removals_takes_the_two_lowest_entropies()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, Options() with { MaxRemovals = 2, Tolerance = 100, MaxIterations = 1 }));
+        var first = Assert.Single(run.Iterations);
+        Assert.Equal(2, first.NewlyRemoved.Count);
+        // The two removed are the two lowest entropies the dense model had.
+        using var dense = Checkpoint.Load(dir["dense.ckpt"], Compute.Cpu);
+        var lowest = DepthPrune.Entropy.EntropyProbe.Measure(dense.Model, data.ProbeLoader(256, Compute.Cpu)).OrderBy(e => e.Entropy).Take(2).Select(e => e.Name);
+        Assert.Equal(lowest.Order(), first.NewlyRemoved.Order());
+    }
+
+    [Fact]
+    public void Fine_tuning_stops_once_validation_is_back_and_counts_only_the_images_trained()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        // Tolerance 100 with fraction 1: recovered at the first check, a quarter epoch (one batch) in.
+        var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, Options(finetuneEpochs: 2) with { EarlyStop = 1, Tolerance = 100, MaxIterations = 2 }));
+        Assert.All(run.Iterations, i => Assert.Equal(32L, i.ImagesTrained));
+        Assert.All(run.Iterations, i => Assert.Equal("epoch 1, batch 1", i.StoppedEarly));
+        Assert.Equal(3 * 128L + 2 * 32L, run.TotalImagesTrained);
+        Assert.Equal(1, run.EarlyStop);
+    }
+
+    [Fact]
+    public void Early_stopping_needs_a_validation_split()
+    {
+        using var data = TestData.Quadrants(train: 64, size: 8);
+        using var dir = new TempDir();
+        var e = Assert.Throws<UsageException>(() => MethodRun.Run(new Easier(), Setup(dir.Path, data, Options() with { EarlyStop = 0.5 })));
+        Assert.Contains("--early-stop", e.Message);
+        Assert.Contains("--val-split", e.Message);
+        Assert.False(File.Exists(dir["run.json"]));
+    }
+
+    [Fact]
+    public void A_sampled_probe_records_its_sample_and_the_images_it_probed()
+    {
+        using var data = TestData.Quadrants(train: 256, size: 8, validation: 64);
+        using var dir = new TempDir();
+        var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, Options() with { ProbeSample = 64, Tolerance = 100, MaxIterations = 2 }));
+        Assert.All(run.Iterations, i => Assert.InRange(i.ProbeSample!.Value, 64, 256));
+        Assert.All(run.Iterations, i => Assert.True(i.ImagesProbed >= i.ProbeSample));
+        Assert.Equal(64, run.ProbeSample);
+    }
+}
