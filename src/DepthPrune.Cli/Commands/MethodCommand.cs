@@ -68,7 +68,8 @@ public static class MethodCommand
         Option<int?> maxRemovals = NumberOptions.Optional<int>("--max-removals", "EASIER: removals one iteration may take when their entropies are clearly lowest (1: as published); an iteration that leaves the tolerance with several is rolled back and retried with half as many", v => v >= 1, "must be >= 1");
         Option<int?> probeSample = NumberOptions.Optional<int>("--probe-sample", "Measure entropy on this many training images first, doubled while the lowest layers are not separated within a 95% bound (0: the whole training split)", v => v >= 0, "must be >= 0 (images)");
         Option<bool> cheap = new("--cheap") { Description = $"Cheap mode: --early-stop {CheapEarlyStop} --probe-sample {CheapProbeSample}, and for EASIER --max-removals {CheapMaxRemovals}, unless given" };
-        foreach (Option o in new Option[] { earlyStop, earlyStopEvery, probeSample, cheap }) command.Options.Add(o);
+        Option<int> finalEpochs = NumberOptions.WithDefault("--final-epochs", "Fine-tune the best model this many more epochs at the end, kept only if the stopping split's top-1 does not fall (0: none)", 0, v => v >= 0, "must be >= 0");
+        foreach (Option o in new Option[] { earlyStop, earlyStopEvery, probeSample, cheap, finalEpochs }) command.Options.Add(o);
         if (own.HasFlag(Own.MaxRemovals)) command.Options.Add(maxRemovals);
 
         command.SetAction(parsed =>
@@ -95,7 +96,7 @@ public static class MethodCommand
                     Distill = parsed.GetValue(distill) is { } pair ? ParseDistill(pair) : null,
                     ShareTemperature = own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio) ? parsed.GetValue(shareTemperature) : defaults.ShareTemperature,
                     EarlyStop = parsed.GetValue(earlyStop) ?? (isCheap ? CheapEarlyStop : null),
-                    EarlyStopEvery = parsed.GetValue(earlyStopEvery),
+                    EarlyStopEvery = parsed.GetValue(earlyStopEvery), FinalEpochs = parsed.GetValue(finalEpochs),
                     MaxRemovals = own.HasFlag(Own.MaxRemovals) ? parsed.GetValue(maxRemovals) ?? (isCheap ? CheapMaxRemovals : defaults.MaxRemovals) : defaults.MaxRemovals,
                     ProbeSample = parsed.GetValue(probeSample) ?? (isCheap ? CheapProbeSample : defaults.ProbeSample),
                 },

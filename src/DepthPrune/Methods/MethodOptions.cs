@@ -36,6 +36,8 @@ public sealed record MethodOptions
     /// <summary>Images in the first entropy sample, doubled until the lowest layers are separated
     /// (SampledEntropy); 0 probes the whole training split.</summary>
     public int ProbeSample { get; init; }
+    /// <summary>Epochs of a last fine-tune of the best model (0: none).</summary>
+    public int FinalEpochs { get; init; }
 
     public void Validate()
     {
@@ -51,6 +53,7 @@ public sealed record MethodOptions
         Require(EarlyStopEvery > 0 && double.IsFinite(EarlyStopEvery), $"--early-stop-every {EarlyStopEvery}: must be positive (epochs)");
         Require(MaxRemovals >= 1, $"--max-removals {MaxRemovals}: must be >= 1");
         Require(ProbeSample >= 0, $"--probe-sample {ProbeSample}: must be >= 0 (images; 0 probes the whole training split)");
+        Require(FinalEpochs >= 0, $"--final-epochs {FinalEpochs}: must be >= 0");
         Finetune.Validate();
     }
 }

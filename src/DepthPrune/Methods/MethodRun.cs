@@ -32,7 +32,7 @@ public sealed record MethodRunSetup
 /// when nothing is left. Resumable at any point from RUN/current.ckpt.</summary>
 public static class MethodRun
 {
-    public const string Current = "current.ckpt", Dense = "dense.ckpt", Record = "run.json";
+    public const string Current = "current.ckpt", Dense = "dense.ckpt", Final = "final.ckpt", Record = "run.json";
     const string MaxIterationsReason = "reached --max-iterations";
 
     sealed record State
@@ -134,7 +134,7 @@ public static class MethodRun
             int Wanted() => method is Easier ? Budget() : 1;
             SampledEntropy.Result Probe(int k) =>
                 SampledEntropy.Measure(model, s.Data, s.Compute, s.Options.ProbeSample, Wanted(), Seeding.Derive(s.Options.Seed, 4242, k), s.Options.ProbeBatchSize, s.Options.Estimator);
-            while (state.Phase != "done")
+            while (state.Phase is not ("done" or "final"))
             {
                 int k = state.Phase == "finetune" ? state.Iteration : state.Iteration + 1;
                 var clock = Stopwatch.StartNew();
@@ -217,6 +217,37 @@ public static class MethodRun
                 WriteRecord(s.OutDir, state.Run!);
             }
             run = state.Run!;
+            if (s.Options.FinalEpochs > 0 && run.BestCheckpoint is { } best && run.Final is null)
+            {
+                // A longer fine-tune of the best model, kept only if the stopping split's top-1 does not fall.
+                if (resumed?.Meta.Stage != "final")
+                {
+                    var start = Checkpoint.Load(best, s.Compute);
+                    model.Dispose();
+                    masks.Dispose();
+                    (model, masks) = (start.Model, start.Masks ?? new PruningMasks());
+                    model.Net.to(s.Compute.Device);
+                }
+                state = state with { Phase = "final" };
+                var clock = Stopwatch.StartNew();
+                var finalOptions = s.Options.Finetune with { Epochs = s.Options.FinalEpochs };
+                log($"final fine-tune of the best model (iteration {run.BestIteration}): {finalOptions.Epochs} epochs");
+                TrainingRun.Run(model, s.Data, finalOptions, s.Compute, current, Meta(state, "final"), method.Prunes ? masks : null, progress,
+                    resumed?.Meta.Stage == "final" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill);
+                var before = run.Iterations.Last(i => i.Checkpoint == best);
+                string finalPath = Path.Combine(s.OutDir, Final);
+                var final = Measure(model, masks, testLoader, valLoader, s, before.Iteration, [], [], clock.Elapsed.TotalSeconds, finalPath) with
+                {
+                    ImagesTrained = (long)finalOptions.Epochs * s.Data.Train.Count,
+                };
+                bool kept = (final.ValTop1 ?? final.Top1) >= (before.ValTop1 ?? before.Top1);
+                final = final with { WithinTolerance = kept };
+                Checkpoint.Save(finalPath, model, Meta(state, "final-model") with { Complete = true }, masks);
+                run = run with { Final = final, BestCheckpoint = kept ? finalPath : best };
+                state = state with { Phase = "done", Run = run };
+                log($"final fine-tune: top-1 {before.Top1:F2}% -> {final.Top1:F2}%{(final.ValTop1 is double fv ? $" (validation {before.ValTop1:F2}% -> {fv:F2}%)" : "")}, " +
+                    (kept ? $"kept: {finalPath}" : $"not kept (the stopping split's top-1 fell); best stays {best}"));
+            }
             Checkpoint.Save(current, model, Meta(state, "done"), masks);
             WriteRecord(s.OutDir, run);
             return run;

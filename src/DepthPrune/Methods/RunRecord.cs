@@ -62,13 +62,15 @@ public sealed record RunRecord
     public List<IterationRecord> Iterations { get; init; } = [];
     /// <summary>Iterations that left the tolerance with several removals and were undone (then retried with fewer).</summary>
     public List<IterationRecord> RolledBack { get; init; } = [];
+    /// <summary>The best model after a last, longer fine-tune (--final-epochs); WithinTolerance says whether it was kept as the best.</summary>
+    public IterationRecord? Final { get; init; }
     public int? BestIteration { get; init; }
     public string? BestCheckpoint { get; init; }
     public string StopReason { get; init; } = "";
     public bool Finished { get; init; }
 
     /// <summary>Compute over the whole run, dense model included.</summary>
-    public long TotalImagesTrained => (Dense?.ImagesTrained ?? 0) + Iterations.Concat(RolledBack).Sum(i => i.ImagesTrained);
+    public long TotalImagesTrained => (Dense?.ImagesTrained ?? 0) + Iterations.Concat(RolledBack).Sum(i => i.ImagesTrained) + (Final?.ImagesTrained ?? 0);
     public long TotalImagesProbed => Iterations.Concat(RolledBack).Sum(i => i.ImagesProbed);
     public double TotalIterationSeconds => Iterations.Concat(RolledBack).Sum(i => i.Seconds);
 }

@@ -34,8 +34,13 @@ public static class RunReport
         md.AppendLine(best is null
             ? "No iteration is within tolerance yet."
             : $"Best: iteration {best.Iteration}, {best.Removed}/{best.Total} activations removed, test top-1 {F(best.Top1)}, depth {best.Depth} -> {best.LinearDepth} once folded, `{run.BestCheckpoint}`.");
+        if (run.Final is { } final)
+            md.AppendLine($"Final fine-tune of the best model: test top-1 {F(best?.Top1 ?? double.NaN)} -> {F(final.Top1)}" +
+                (final.ValTop1 is double fv ? $" (validation {F(best?.ValTop1 ?? double.NaN)} -> {F(fv)})" : "") + (final.WithinTolerance ? ", kept." : ", not kept (the stopping split's top-1 fell)."));
         md.AppendLine($"Compute: {run.TotalImagesTrained:N0} images trained (dense model included), {run.TotalImagesProbed:N0} images probed, " +
-            $"{run.TotalIterationSeconds:F0} s over {run.Iterations.Count} iterations.").AppendLine();
+            $"{run.TotalIterationSeconds:F0} s over {run.Iterations.Count} iterations" +
+            (run.Iterations.Count(i => i.StoppedEarly is not null) is > 0 and int early ? $"; {early} fine-tune(s) stopped early once validation was back" : "") +
+            (run.RolledBack.Count > 0 ? $"; {run.RolledBack.Count} iteration(s) rolled back ({string.Join("; ", run.RolledBack.Select(r => $"{r.Iteration}: {string.Join(", ", r.NewlyRemoved)} at {F(r.ValTop1 ?? r.Top1)}"))})" : "") + ".").AppendLine();
         md.AppendLine("| iteration | removed | test top-1 | validation top-1 | sparsity | depth (folded) | nonzero MACs | newly removed | |");
         md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---|---|");
         foreach (var i in (run.Dense is null ? run.Iterations : [run.Dense, .. run.Iterations]))

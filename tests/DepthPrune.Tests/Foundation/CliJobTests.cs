@@ -36,6 +36,21 @@ public class CliJobTests
         using var run = JsonDocument.Parse(File.ReadAllText(dir["easier/run.json"]));
         Assert.Equal("easier", run.RootElement.GetProperty("method").GetString());
         Assert.Equal(1, run.RootElement.GetProperty("iterations")[0].GetProperty("removed").GetInt32());
+        Assert.Equal("validation", run.RootElement.GetProperty("stopping_split").GetString());   // held out by default
+
+        // --cheap: several removals, early-stopping fine-tunes and a sampled probe, each recorded.
+        (code, _, err) = Run("easier", "--checkpoint", dir["train/model.ckpt"], "--dataset", "fashion-mnist", "--train-subset", "3000",
+            "--max-iterations", "1", "--cheap", "--out", dir["cheap"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("stopping on validation (300 training images held out); test top-1 is reported, never used to stop", err);
+        using (var cheap = JsonDocument.Parse(File.ReadAllText(dir["cheap/run.json"])))
+        {
+            var r = cheap.RootElement;
+            Assert.Equal(0.5, r.GetProperty("early_stop").GetDouble());
+            Assert.Equal(4, r.GetProperty("max_removals").GetInt32());
+            Assert.Equal(4096, r.GetProperty("probe_sample").GetInt32());
+            Assert.True(r.GetProperty("iterations")[0].GetProperty("newly_removed").GetArrayLength() > 1);
+        }
 
         // The removed ReLU sits between two linear layers: folding merges them, exactly.
         (code, output, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--latency-repeats", "2", "--onnx", dir["folded.onnx"], "--json");

@@ -64,6 +64,10 @@ public class CliValueSweepTests
     [InlineData("nepenthe --out x --objective speed", "--objective 'speed': expected entropy or latency")]
     [InlineData("easier --out x --fold shallow", "--fold 'shallow': expected none, exact, macs or depth")]
     [InlineData("fold --checkpoint x.ckpt --heal-epochs -1", "--heal-epochs -1: must be >= 0")]
+    [InlineData("easier --out x --early-stop 2", "--early-stop 2: must lie in [0,1] (a fraction of --tolerance)")]
+    [InlineData("nepenthe --out x --early-stop-every 0", "--early-stop-every 0: must be positive (epochs)")]
+    [InlineData("easier --out x --max-removals 0", "--max-removals 0: must be >= 1")]
+    [InlineData("egp --out x --probe-sample -5", "--probe-sample -5: must be >= 0 (images)")]
     public void Out_of_range_values_say_what_was_expected(string args, string message)
     {
         var (code, _, err) = Run(args.Split(' '));
@@ -78,6 +82,7 @@ public class CliValueSweepTests
     [InlineData("nepenthe", "--fold-lambda")]
     [InlineData("layerfold", "--prune-ratio")]
     [InlineData("imp", "--objective")]
+    [InlineData("nepenthe", "--max-removals")]
     public void A_method_refuses_another_methods_option(string method, string flag)
     {
         var (code, _, err) = Run(method, "--out", "x", flag, "0.3");

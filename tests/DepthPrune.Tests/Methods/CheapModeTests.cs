@@ -129,4 +129,22 @@ public class CheapModeTests
         Assert.All(run.Iterations, i => Assert.True(i.ImagesProbed >= i.ProbeSample));
         Assert.Equal(64, run.ProbeSample);
     }
+
+    [Fact]
+    public void A_final_fine_tune_of_the_best_model_is_recorded_and_kept_only_if_validation_holds()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, Options() with { FinalEpochs = 2, Tolerance = 100, MaxIterations = 1 }));
+        var final = run.Final!;
+        var best = Assert.Single(run.Iterations);
+        Assert.Equal(2 * 128L, final.ImagesTrained);
+        Assert.Equal(3 * 128L + 128 + 2 * 128, run.TotalImagesTrained);
+        Assert.Equal(final.ValTop1 >= best.ValTop1, final.WithinTolerance);
+        Assert.Equal(final.WithinTolerance ? dir["final.ckpt"] : best.Checkpoint, run.BestCheckpoint);
+        // The final model is the best one trained further: same removals, different weights.
+        using var after = Checkpoint.Load(dir["final.ckpt"], Compute.Cpu);
+        Assert.Equal(best.RemovedNames, after.Model.Structure.Activations.Where(n => after.Model.Slots[n].IsLinear));
+        Assert.Contains("Final fine-tune of the best model", File.ReadAllText(dir["report.md"]));
+    }
 }
