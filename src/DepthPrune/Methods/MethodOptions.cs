@@ -53,6 +53,7 @@ public sealed record MethodOptions
         Require(EarlyStopEvery > 0 && double.IsFinite(EarlyStopEvery), $"--early-stop-every {EarlyStopEvery}: must be positive (epochs)");
         Require(MaxRemovals >= 1, $"--max-removals {MaxRemovals}: must be >= 1");
         Require(ProbeSample >= 0, $"--probe-sample {ProbeSample}: must be >= 0 (images; 0 probes the whole training split)");
+        Require(ProbeSample == 0 || Estimator == EntropyEstimator.Dataset, $"--probe-sample {ProbeSample}: needs --estimator dataset (the bound is for the mean of per-neuron entropies)");
         Require(FinalEpochs >= 0, $"--final-epochs {FinalEpochs}: must be >= 0");
         Finetune.Validate();
     }

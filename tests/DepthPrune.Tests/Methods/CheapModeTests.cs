@@ -120,6 +120,17 @@ public class CheapModeTests
     }
 
     [Fact]
+    public void A_sampled_probe_with_another_estimator_is_refused_before_any_work()
+    {
+        using var data = TestData.Quadrants(train: 64, size: 8, validation: 16);
+        using var dir = new TempDir();
+        var options = Options() with { ProbeSample = 32, Estimator = DepthPrune.Entropy.EntropyEstimator.BatchMean };
+        var e = Assert.Throws<UsageException>(() => MethodRun.Run(new Easier(), Setup(dir.Path, data, options)));
+        Assert.Contains("--probe-sample 32: needs --estimator dataset", e.Message);
+        Assert.False(File.Exists(dir["dense.ckpt"]));
+    }
+
+    [Fact]
     public void A_sampled_probe_records_its_sample_and_the_images_it_probed()
     {
         using var data = TestData.Quadrants(train: 256, size: 8, validation: 64);
