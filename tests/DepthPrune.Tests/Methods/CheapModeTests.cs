@@ -68,6 +68,24 @@ public class CheapModeTests
     }
 
     [Fact]
+    public void The_allowance_survives_a_resume_and_the_resumed_run_rolls_back_as_the_straight_one_does()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var straight = new TempDir();
+        using var stopped = new TempDir();
+        var options = Options(finetuneEpochs: 0) with { MaxRemovals = 4, Tolerance = 10 };
+        var full = MethodRun.Run(new GreedyBreaker(), Setup(straight.Path, data, options with { MaxIterations = 2 }));
+        MethodRun.Run(new GreedyBreaker(), Setup(stopped.Path, data, options with { MaxIterations = 1 }));
+        var resumed = MethodRun.Run(new GreedyBreaker(), Setup(stopped.Path, data, options with { MaxIterations = 2 }) with { Resume = true });
+        // Iteration 1 rolls back from 4 to 1; after it the allowance doubles to 2, so iteration 2 rolls back too.
+        Assert.Equal([1, 2], full.RolledBack.Select(r => r.Iteration));
+        Assert.Equal(full.RolledBack.Select(r => r.NewlyRemoved.Count), resumed.RolledBack.Select(r => r.NewlyRemoved.Count));
+        Assert.Equal([3, 2], full.RolledBack.Select(r => r.NewlyRemoved.Count));
+        Assert.Equal(full.Iterations.Select(i => i.Top1), resumed.Iterations.Select(i => i.Top1));
+        Assert.Equal(full.TotalImagesTrained, resumed.TotalImagesTrained);
+    }
+
+    [Fact]
     public void A_single_removal_that_leaves_the_tolerance_ends_the_run_as_published()
     {
         using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
