@@ -164,7 +164,7 @@ public static class MethodRun
                     break;
                 }
 
-                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore);
+                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore, trial: Budget() > 1 && state.Pending.Count > 1);
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
                     resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill, earlyStop: earlyStop);
                 resumed = null;
@@ -182,7 +182,7 @@ public static class MethodRun
                 {
                     ImagesTrained = earlyStop?.ImagesTrained(s.Options.Finetune, s.Data.Train.Count) ?? (long)s.Options.Finetune.Epochs * s.Data.Train.Count,
                     ImagesProbed = state.Probed + settled.ImagesProbed, ProbeSample = settled.SampleSize,
-                    StoppedEarly = earlyStop?.StoppedAt is var (se, sb) ? $"epoch {se + 1}, batch {sb}" : null,
+                    StoppedEarly = earlyStop?.StoppedAt is var (se, sb) ? $"{earlyStop.Reason} at epoch {se + 1}, batch {sb}" : null,
                 };
                 double score = record.ValTop1 ?? record.Top1;
                 record = record with { WithinTolerance = score >= denseScore - s.Options.Tolerance };
@@ -207,10 +207,12 @@ public static class MethodRun
                 }
                 run = run with { Iterations = [.. run.Iterations, record] };
                 if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = iterationPath };
-                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = Math.Min(s.Options.MaxRemovals, 2 * Budget()) };
+                // The allowance grows only after an iteration that clearly recovered (or when nothing judges recovery).
+                bool clearly = s.Options.EarlyStop is null || earlyStop?.Reason == Recovered;
+                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = clearly ? Math.Min(s.Options.MaxRemovals, 2 * Budget()) : Budget() };
                 Checkpoint.Save(iterationPath, model, Meta(state, "iteration"), masks);
                 log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%{(record.ValTop1 is double vt ? $" (validation {vt:F2}%)" : "")}, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}), " +
-                    $"fine-tuned on {record.ImagesTrained:N0} images{(record.StoppedEarly is null ? "" : " (recovered early)")}{(record.WithinTolerance ? "" : " - below tolerance")}");
+                    $"fine-tuned on {record.ImagesTrained:N0} images{(record.StoppedEarly is null ? "" : $" ({earlyStop!.Reason})")}{(record.WithinTolerance ? "" : " - below tolerance")}");
                 if (!record.WithinTolerance) { state = state with { Phase = "done", Run = run with { StopReason = $"top-1 fell more than {s.Options.Tolerance} points below dense", Finished = true } }; }
                 else if (record.Removed == record.Total && !method.Prunes) { state = state with { Phase = "done", Run = run with { StopReason = "every activation removed", Finished = true } }; }
                 Checkpoint.Save(current, model, Meta(state, state.Phase), masks);
@@ -259,16 +261,26 @@ public static class MethodRun
         }
     }
 
+    const string Recovered = "recovered", GaveUp = "gave up";
+
     /// <summary>The check that ends a fine-tune once validation top-1 is back within
-    /// EarlyStop x tolerance of dense (null when fine-tunes run their whole schedule).</summary>
-    static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore)
+    /// EarlyStop x tolerance of dense (null when fine-tunes run their whole schedule). A trial (an
+    /// iteration with several removals, which a failure rolls back) also gives up after two checks
+    /// still outside the tolerance, so a failed attempt costs half an epoch, not the whole cap.</summary>
+    static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore, bool trial)
     {
         if (s.Options.EarlyStop is not double fraction || validation is null) return null;
         int batchesPerEpoch = (s.Data.Train.Count + s.Options.Finetune.BatchSize - 1) / s.Options.Finetune.BatchSize;
+        int every = Math.Max(1, (int)Math.Round(s.Options.EarlyStopEvery * batchesPerEpoch));
         return new EarlyStop
         {
-            EveryBatches = Math.Max(1, (int)Math.Round(s.Options.EarlyStopEvery * batchesPerEpoch)),
-            Recovered = () => Evaluation.Run(model, validation).Top1 >= denseScore - fraction * s.Options.Tolerance,
+            EveryBatches = every,
+            Check = position =>
+            {
+                double top1 = Evaluation.Run(model, validation).Top1;
+                if (top1 >= denseScore - fraction * s.Options.Tolerance) return Recovered;
+                return trial && position >= 2 * every && top1 < denseScore - s.Options.Tolerance ? GaveUp : null;
+            },
         };
     }
 

@@ -62,18 +62,12 @@ public static class Trainer
                 new(epoch + 1, seen == 0 ? double.NaN : lossSum / seen, seen == 0 ? double.NaN : 100.0 * correct / seen, test, epochClock.Elapsed.TotalSeconds);
             foreach (Batch batch in loader.Epoch(epoch, first))
             {
-                if (hooks.EarlyStop is { } stop && stop.Due(epoch, batch.Index, loader.BatchesPerEpoch))
+                if (hooks.EarlyStop?.StopsAt(epoch, batch.Index, loader.BatchesPerEpoch) == true)
                 {
-                    bool recovered = stop.Recovered();
-                    model.Net.train();   // the check evaluated
-                    if (recovered)
-                    {
-                        batch.Dispose();
-                        stop.StoppedAt = (epoch, batch.Index);
-                        hooks.SaveCheckpoint?.Invoke(epoch, batch.Index, optimizer);
-                        history.Add(EndOfEpoch(null));
-                        return history;
-                    }
+                    batch.Dispose();
+                    hooks.SaveCheckpoint?.Invoke(epoch, batch.Index, optimizer);
+                    history.Add(EndOfEpoch(null));
+                    return history;
                 }
                 using (batch)
                 using (var scope = NewDisposeScope())

@@ -86,6 +86,22 @@ public class CheapModeTests
     }
 
     [Fact]
+    public void A_trial_with_several_removals_gives_up_after_two_checks_outside_the_tolerance()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        // Four batches an epoch, a check every batch: the broken classifier cannot recover in two.
+        var options = Options(finetuneEpochs: 2) with { MaxRemovals = 4, Tolerance = 10, EarlyStop = 0.5, MaxIterations = 2 };
+        var run = MethodRun.Run(new GreedyBreaker(), Setup(dir.Path, data, options));
+        Assert.All(run.RolledBack, r => Assert.Equal("gave up at epoch 1, batch 2", r.StoppedEarly));
+        Assert.All(run.RolledBack, r => Assert.Equal(64L, r.ImagesTrained));
+        // Each retry (the dense model, fine-tuned) recovers at the first check, so the allowance doubles and iteration 2 tries two.
+        Assert.All(run.Iterations, i => Assert.Equal("recovered at epoch 1, batch 1", i.StoppedEarly));
+        Assert.Equal([3, 2], run.RolledBack.Select(r => r.NewlyRemoved.Count));
+        Assert.Equal(3 * 128L + 2 * 64 + 2 * 32, run.TotalImagesTrained);
+    }
+
+    [Fact]
     public void A_single_removal_that_leaves_the_tolerance_ends_the_run_as_published()
     {
         using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
@@ -121,7 +137,7 @@ public class CheapModeTests
         // Tolerance 100 with fraction 1: recovered at the first check, a quarter epoch (one batch) in.
         var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, Options(finetuneEpochs: 2) with { EarlyStop = 1, Tolerance = 100, MaxIterations = 2 }));
         Assert.All(run.Iterations, i => Assert.Equal(32L, i.ImagesTrained));
-        Assert.All(run.Iterations, i => Assert.Equal("epoch 1, batch 1", i.StoppedEarly));
+        Assert.All(run.Iterations, i => Assert.Equal("recovered at epoch 1, batch 1", i.StoppedEarly));
         Assert.Equal(3 * 128L + 2 * 32L, run.TotalImagesTrained);
         Assert.Equal(1, run.EarlyStop);
     }

@@ -23,11 +23,12 @@ public class EarlyStopTests
         using var dir = new TempDir();
         using var model = NewModel();
         var asked = new List<int>();
-        var stop = new EarlyStop { EveryBatches = 3, Recovered = () => { asked.Add(asked.Count); return asked.Count == 3; } };
+        var stop = new EarlyStop { EveryBatches = 3, Check = position => { asked.Add((int)position); return asked.Count == 3 ? "recovered" : null; } };
         TrainingRun.Run(model, data, Options, Compute.Cpu, dir["ft.ckpt"], Meta(model), null, null, earlyStop: stop);
         // Positions 3, 6 (epoch 1, batch 1), 9 (epoch 1, batch 4): stopped at the third, before training it.
-        Assert.Equal(3, asked.Count);
+        Assert.Equal([3, 6, 9], asked);
         Assert.Equal((1, 4), stop.StoppedAt);
+        Assert.Equal("recovered", stop.Reason);
         Assert.Equal(160L + 4 * 32, stop.ImagesTrained(Options, 160));
         using var saved = Checkpoint.Load(dir["ft.ckpt"], Compute.Cpu);
         Assert.Equal((1, 4), (saved.Meta.Epoch, saved.Meta.Batch));
@@ -40,7 +41,7 @@ public class EarlyStopTests
         using var dir = new TempDir();
         using var model = NewModel();
         int checks = 0;
-        var stop = new EarlyStop { EveryBatches = 2, Recovered = () => { checks++; return false; } };
+        var stop = new EarlyStop { EveryBatches = 2, Check = _ => { checks++; return null; } };
         TrainingRun.Run(model, data, Options, Compute.Cpu, dir["ft.ckpt"], Meta(model), null, null, earlyStop: stop);
         Assert.Null(stop.StoppedAt);
         Assert.Equal(7, checks);   // positions 2, 4, ..., 14 of 15
@@ -53,11 +54,11 @@ public class EarlyStopTests
         using var data = TestData.Quadrants(train: 160, size: 8);
         using var dir = new TempDir();
         using var model = NewModel();
-        var stop = new EarlyStop { EveryBatches = 4, Recovered = () => true };
+        var stop = new EarlyStop { EveryBatches = 4, Check = _ => "recovered" };
         TrainingRun.Run(model, data, Options, Compute.Cpu, dir["ft.ckpt"], Meta(model), null, null, earlyStop: stop);
         Assert.Equal((0, 4), stop.StoppedAt);
         using var resumed = Checkpoint.Load(dir["ft.ckpt"], Compute.Cpu);
-        var again = new EarlyStop { EveryBatches = 4, Recovered = () => true };
+        var again = new EarlyStop { EveryBatches = 4, Check = _ => "recovered" };
         TrainingRun.Run(resumed.Model, data, Options, Compute.Cpu, dir["ft.ckpt"], Meta(resumed.Model), null, null, resumed, earlyStop: again);
         Assert.Equal((0, 4), again.StoppedAt);
         var a = model.Net.state_dict();
