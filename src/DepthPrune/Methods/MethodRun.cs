@@ -130,6 +130,15 @@ public static class MethodRun
             using var teacher = s.Options.Distill is null ? null : Checkpoint.Load(Path.Combine(s.OutDir, Dense), s.Compute);
             var distill = s.Options.Distill is { } d ? new Distillation(teacher!.Model.Net, d.Temperature, d.Alpha) : null;
             SampledEntropy.Result? settled = null;
+            // The run's model becomes a saved one (a roll-back, the final fine-tune's start).
+            void LoadInPlace(string path)
+            {
+                var loaded = Checkpoint.Load(path, s.Compute);
+                model.Dispose();
+                masks.Dispose();
+                (model, masks) = (loaded.Model, loaded.Masks ?? new PruningMasks());
+                model.Net.to(s.Compute.Device);
+            }
             int Budget() => Math.Max(1, state.Budget > 0 ? state.Budget : s.Options.MaxRemovals);
             int Wanted() => method is Easier ? Budget() : 1;
             SampledEntropy.Result Probe(int k) =>
@@ -191,12 +200,7 @@ public static class MethodRun
                     // Several removals left the tolerance: undo the iteration and retry it with half as many.
                     string previous = run.Iterations.LastOrDefault()?.Checkpoint ?? Path.Combine(s.OutDir, Dense);
                     int retry = Math.Max(1, Math.Min(Budget(), state.Pending.Count) / 2);
-                    var back = Checkpoint.Load(previous, s.Compute);
-                    model.Dispose();
-                    masks.Dispose();
-                    model = back.Model;
-                    masks = back.Masks ?? new PruningMasks();
-                    model.Net.to(s.Compute.Device);
+                    LoadInPlace(previous);
                     settled = null;
                     run = run with { RolledBack = [.. run.RolledBack, record with { WithinTolerance = false, Checkpoint = previous }] };
                     state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0 };
@@ -222,14 +226,7 @@ public static class MethodRun
             if (s.Options.FinalEpochs > 0 && run.BestCheckpoint is { } best && run.Final is null)
             {
                 // A longer fine-tune of the best model, kept only if the stopping split's top-1 does not fall.
-                if (resumed?.Meta.Stage != "final")
-                {
-                    var start = Checkpoint.Load(best, s.Compute);
-                    model.Dispose();
-                    masks.Dispose();
-                    (model, masks) = (start.Model, start.Masks ?? new PruningMasks());
-                    model.Net.to(s.Compute.Device);
-                }
+                if (resumed?.Meta.Stage != "final") LoadInPlace(best);
                 state = state with { Phase = "final" };
                 var clock = Stopwatch.StartNew();
                 var finalOptions = s.Options.Finetune with { Epochs = s.Options.FinalEpochs };
