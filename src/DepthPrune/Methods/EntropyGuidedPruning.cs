@@ -9,8 +9,9 @@ namespace DepthPrune.Methods;
 /// caps, and each candidate loses its smallest remaining weights. NEPENTHE also removes the
 /// always-OFF neurons of candidate layers: their output is held at 0 and the weights feeding
 /// them are pruned. Under the latency objective each iteration also prunes away whole the
-/// lowest-entropy candidate whose removal lets folding save MACs (a residual block's layer: the
-/// block then folds to its shortcut); the budget is shared among the others.</summary>
+/// lowest-entropy candidate whose removal lets folding save MACs; in a residual block that is the
+/// block's whole main path with its BatchNorms, so the block is its shortcut. The budget is
+/// shared among the others.</summary>
 public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 {
     public override string Name => nepenthe ? "nepenthe" : "egp";
@@ -36,8 +37,14 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         if (candidates.Count == 0) return removed.Count > 0 ? removed : null;
         if (c.Options.Objective == RemovalObjective.Latency && PayingLayer(c, pairs, candidates, byName) is { } whole)
         {
-            MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
-            candidates.RemoveAll(k => k.Layer == whole.Layer.Module);
+            // In a residual block the whole main path goes, BatchNorm shifts included: the block
+            // becomes its shortcut, so the ReLU after the add sees what the shortcut carries.
+            var block = c.Model.Structure.Walk().OfType<ResidualNode>()
+                .LastOrDefault(r => new Structure(r.Main).WeightLayers.Any(l => l.Module == whole.Layer.Module));
+            if (block is null) MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
+            else c.Masks.RemoveBranch(c.Model, block);
+            var gone = block is null ? [whole.Layer.Module] : new Structure(block.Main).WeightLayers.Select(l => l.Module).ToHashSet();
+            candidates.RemoveAll(k => gone.Contains(k.Layer));
         }
         var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio, c.Options.ShareTemperature);
         foreach (var pair in pairs.Where(p => amounts.ContainsKey(p.Layer.Module)))

@@ -38,8 +38,19 @@ public sealed class ZooModel : IDisposable
     {
         TorchSharp.Modules.Conv2d c => c.weight!,
         TorchSharp.Modules.Linear l => l.weight!,
+        TorchSharp.Modules.BatchNorm2d n => n.weight!,
+        TorchSharp.Modules.BatchNorm1d n => n.weight!,
         var other => throw new InvalidOperationException($"{layer.Module}: {other.GetType().Name} has no weight"),
     };
+
+    /// <summary>What a pruning mask on this module holds at zero: a conv/linear layer's weight;
+    /// a BatchNorm's scale and shift (a masked channel then outputs exactly 0).</summary>
+    public IEnumerable<Tensor> Masked(string module)
+    {
+        yield return Weight(new WeightNode(module));
+        if (Module(module) is TorchSharp.Modules.BatchNorm2d { bias: { } b2 }) yield return b2;
+        if (Module(module) is TorchSharp.Modules.BatchNorm1d { bias: { } b1 }) yield return b1;
+    }
 
     public int LinearDepth() => Structure.LinearDepth(s => Slots[s].IsLinear);
 

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace DepthPrune.Pruning;
 
-/// <summary>Unstructured pruning masks, one per pruned weight layer (1 = kept, 0 = pruned).
+/// <summary>Unstructured pruning masks, one per pruned weight layer (1 = kept, 0 = pruned); a
+/// residual branch removed whole also masks its BatchNorms (per channel).
 /// The mechanism only: rules that decide what to prune live in the methods. Pruned weights are
 /// held at exactly zero by masking gradients before a step and weights after it.</summary>
 public sealed class PruningMasks : IDisposable
@@ -44,13 +45,24 @@ public sealed class PruningMasks : IDisposable
     public void ApplyToWeights(ZooModel model)
     {
         using var noGrad = no_grad();
-        foreach (var (name, mask) in masks) model.Weight(new WeightNode(name)).mul_(mask);
+        foreach (var (name, mask) in masks)
+            foreach (var tensor in model.Masked(name)) tensor.mul_(mask);
     }
 
     public void ApplyToGradients(ZooModel model)
     {
         foreach (var (name, mask) in masks)
-            model.Weight(new WeightNode(name)).grad?.mul_(mask);
+            foreach (var tensor in model.Masked(name)) tensor.grad?.mul_(mask);
+    }
+
+    /// <summary>Prunes a residual block's main path away whole: every weight and the scale and
+    /// shift of every BatchNorm on it, so the path outputs exactly 0 and the block is its shortcut.</summary>
+    public void RemoveBranch(ZooModel model, ResidualNode block)
+    {
+        foreach (var layer in new Structure(block.Main).WeightLayers)
+            foreach (string module in layer.Norm is null ? [layer.Module] : new[] { layer.Module, layer.Norm })
+                Set(module, zeros_like(model.Weight(new WeightNode(module)), dtype: ScalarType.Bool).DetachFromDisposeScope());
+        ApplyToWeights(model);
     }
 
 

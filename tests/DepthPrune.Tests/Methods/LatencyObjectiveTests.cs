@@ -137,7 +137,46 @@ public class LatencyObjectivePruningTests
         Assert.Equal(foldedBlocks, steps.Count(s => s.Second == "identity" || s.First.Contains("conv2")));
         if (foldedBlocks == 0) return;
         // The block that folds is the one whose layer was pruned away.
-        var pruned = model.Structure.PruningPairs().Single(p => masks.Remaining(p.Layer.Module) == 0 && p.Layer.Module.Contains(".conv"));
-        Assert.Contains(pruned.Layer.Module.Split('.')[0] + "." + pruned.Layer.Module.Split('.')[1], steps.Single().First);
+        // The block that folds is the one pruned away: its whole main path (both convs).
+        var pruned = model.Structure.PruningPairs().Where(p => masks.Remaining(p.Layer.Module) == 0 && p.Layer.Module.Contains(".conv")).ToList();
+        string block = string.Join(".", pruned[0].Layer.Module.Split('.').Take(2));
+        Assert.Equal([block + ".conv1", block + ".conv2"], pruned.Select(p => p.Layer.Module).Order());
+        Assert.Contains(block, steps.Single().First);
+    }
+
+    [Fact]
+    public void A_branch_removed_whole_outputs_exactly_zero_in_training_and_eval_and_stays_so_through_a_step_and_a_checkpoint()
+    {
+        Seeding.Seed(7);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        using var masks = new PruningMasks();
+        var block = model.Structure.Walk().OfType<ResidualNode>().First();   // layer1.0: identity shortcut
+        masks.RemoveBranch(model, block);
+        var layer = (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>)model.Module("layer1.0");
+        using var x = TorchSharp.torch.randn(3, 16, 8, 8);
+        void BlockIsItsShortcut(string when)
+        {
+            foreach (bool training in new[] { true, false })
+            {
+                layer.train(training);
+                using var y = layer.forward(x);
+                using var expected = TorchSharp.torch.nn.functional.relu(x);
+                Assert.True(y.equal(expected).all().item<bool>(), $"{when}, training={training}: the block is not relu(shortcut)");
+            }
+        }
+        BlockIsItsShortcut("after removal");
+        // A masked training step leaves the BatchNorm scale and shift at zero.
+        using var optimizer = TorchSharp.torch.optim.SGD(model.Net.parameters(), 0.1, 0.9);
+        model.Net.train();
+        using var loss = model.Net.forward(TorchSharp.torch.randn(4, 1, 8, 8)).square().sum();
+        loss.backward();
+        masks.ApplyToGradients(model);
+        optimizer.step();
+        masks.ApplyToWeights(model);
+        BlockIsItsShortcut("after a step");
+        using var dir = new TempDir();
+        Checkpoint.Save(dir["m.ckpt"], model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options }, masks);
+        using var loaded = Checkpoint.Load(dir["m.ckpt"], Compute.Cpu);
+        Assert.Equal(0, loaded.Masks!.Remaining("layer1.0.bn2"));
     }
 }
