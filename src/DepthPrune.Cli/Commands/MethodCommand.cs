@@ -70,7 +70,8 @@ public static class MethodCommand
         Option<bool> cheap = new("--cheap") { Description = $"Cheap mode: --early-stop {CheapEarlyStop} --probe-sample {CheapProbeSample}, and for EASIER --max-removals {CheapMaxRemovals}, unless given" };
         Option<int> finalEpochs = NumberOptions.WithDefault("--final-epochs", "Fine-tune the best model this many more epochs at the end, kept only if the stopping split's top-1 does not fall (0: none)", 0, v => v >= 0, "must be >= 0");
         foreach (Option o in new Option[] { earlyStop, earlyStopEvery, probeSample, cheap, finalEpochs }) command.Options.Add(o);
-        if (own.HasFlag(Own.MaxRemovals)) command.Options.Add(maxRemovals);
+        Option<int> retries = NumberOptions.WithDefault("--retries", "EASIER: removals that may leave the tolerance, be undone and their activation kept while the next lowest is tried, before the run stops (0: as published)", 0, v => v >= 0, "must be >= 0");
+        if (own.HasFlag(Own.MaxRemovals)) { command.Options.Add(maxRemovals); command.Options.Add(retries); }
 
         command.SetAction(parsed =>
         {
@@ -97,6 +98,7 @@ public static class MethodCommand
                     ShareTemperature = own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio) ? parsed.GetValue(shareTemperature) : defaults.ShareTemperature,
                     EarlyStop = parsed.GetValue(earlyStop) ?? (isCheap ? CheapEarlyStop : null),
                     EarlyStopEvery = parsed.GetValue(earlyStopEvery), FinalEpochs = parsed.GetValue(finalEpochs),
+                    Retries = own.HasFlag(Own.MaxRemovals) ? parsed.GetValue(retries) : defaults.Retries,
                     MaxRemovals = own.HasFlag(Own.MaxRemovals) ? parsed.GetValue(maxRemovals) ?? (isCheap ? CheapMaxRemovals : defaults.MaxRemovals) : defaults.MaxRemovals,
                     ProbeSample = parsed.GetValue(probeSample) ?? (isCheap ? CheapProbeSample : defaults.ProbeSample),
                 },

@@ -17,6 +17,8 @@ public sealed class MethodContext
     public IReadOnlyDictionary<string, EntropyBound>? Bounds { get; init; }
     /// <summary>Removals this step may take (EASIER).</summary>
     public int MaxRemovals { get; init; } = 1;
+    /// <summary>Activations not to remove: their removal left the tolerance and was undone.</summary>
+    public IReadOnlyList<string> Kept { get; init; } = [];
     public required Random Random { get; init; }
 }
 
@@ -26,6 +28,8 @@ public abstract class DepthMethod
 {
     public abstract string Name { get; }
     public virtual bool Prunes => false;
+    /// <summary>Chooses activations to remove (several per step, a failed one kept and the next tried).</summary>
+    public virtual bool ChoosesRemovals => false;
 
     public abstract IReadOnlyList<string>? Before(MethodContext context);
 

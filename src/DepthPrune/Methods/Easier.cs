@@ -13,13 +13,14 @@ namespace DepthPrune.Methods;
 public sealed class Easier : DepthMethod
 {
     public override string Name => "easier";
+    public override bool ChoosesRemovals => true;
 
     public override IReadOnlyList<string>? Before(MethodContext c)
     {
         var removed = Linearize.ZeroEntropyLayers(c.Model, c.Entropies);
         var order = c.Model.Structure.Activations.ToList();
         var entropy = c.Entropies.ToDictionary(e => e.Name, e => e.Entropy);
-        var remaining = order.Where(n => !c.Model.Slots[n].IsLinear).OrderBy(n => entropy[n]).ThenBy(order.IndexOf).ToList();
+        var remaining = order.Where(n => !c.Model.Slots[n].IsLinear && !c.Kept.Contains(n)).OrderBy(n => entropy[n]).ThenBy(order.IndexOf).ToList();
         if (remaining.Count == 0) return removed.Count > 0 ? removed : null;
         var next = c.Options.Objective == RemovalObjective.Latency ? BestUnit(c, remaining, entropy) : Lowest(c, remaining, entropy);
         foreach (string slot in next) c.Model.Slots[slot].SetIdentity();

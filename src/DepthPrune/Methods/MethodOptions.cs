@@ -33,6 +33,9 @@ public sealed record MethodOptions
     /// <summary>EASIER: removals one iteration may take (1 as published); an iteration that leaves
     /// the tolerance with more than one is rolled back and retried with half as many.</summary>
     public int MaxRemovals { get; init; } = 1;
+    /// <summary>EASIER: single removals that may leave the tolerance, be undone and have their
+    /// activation kept, before the run stops (0: the first stops it, as published).</summary>
+    public int Retries { get; init; }
     /// <summary>Images in the first entropy sample, doubled until the lowest layers are separated
     /// (SampledEntropy); 0 probes the whole training split.</summary>
     public int ProbeSample { get; init; }
@@ -52,6 +55,7 @@ public sealed record MethodOptions
         Require(EarlyStop is null or (>= 0 and <= 1), $"--early-stop {EarlyStop}: must lie in [0,1] (a fraction of --tolerance)");
         Require(EarlyStopEvery > 0 && double.IsFinite(EarlyStopEvery), $"--early-stop-every {EarlyStopEvery}: must be positive (epochs)");
         Require(MaxRemovals >= 1, $"--max-removals {MaxRemovals}: must be >= 1");
+        Require(Retries >= 0, $"--retries {Retries}: must be >= 0");
         Require(ProbeSample >= 0, $"--probe-sample {ProbeSample}: must be >= 0 (images; 0 probes the whole training split)");
         Require(ProbeSample == 0 || Estimator == EntropyEstimator.Dataset, $"--probe-sample {ProbeSample}: needs --estimator dataset (the bound is for the mean of per-neuron entropies)");
         Require(FinalEpochs >= 0, $"--final-epochs {FinalEpochs}: must be >= 0");

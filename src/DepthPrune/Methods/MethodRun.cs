@@ -45,6 +45,8 @@ public static class MethodRun
         public int Budget { get; init; }
         /// <summary>Images probed for this iteration's step, before its fine-tuning.</summary>
         public long Probed { get; init; }
+        /// <summary>Activations whose single removal left the tolerance and was undone (--retries): kept.</summary>
+        public List<string> Kept { get; init; } = [];
     }
 
     public static RunRecord Run(DepthMethod method, MethodRunSetup s, IProgress<TrainProgress>? progress = null, Action<string>? log = null)
@@ -112,7 +114,7 @@ public static class MethodRun
                         Objective = s.Options.Objective.ToString().ToLowerInvariant(), ShareTemperature = s.Options.ShareTemperature,
                         Distill = s.Options.Distill is { } dd ? $"T={dd.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, alpha={dd.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : null,
                         FinetuneEpochs = s.Options.Finetune.Epochs, Total = model.Slots.Count, Dense = denseRecord,
-                        EarlyStop = s.Options.EarlyStop, MaxRemovals = s.Options.MaxRemovals, ProbeSample = s.Options.ProbeSample,
+                        EarlyStop = s.Options.EarlyStop, MaxRemovals = s.Options.MaxRemovals, Retries = s.Options.Retries, ProbeSample = s.Options.ProbeSample,
                     },
                     Budget = s.Options.MaxRemovals,
                 };
@@ -150,7 +152,7 @@ public static class MethodRun
                 var context = (SampledEntropy.Result? probe) => new MethodContext
                 {
                     Model = model, Masks = masks, Options = s.Options, Iteration = k, Entropies = probe?.Entropies ?? [], Bounds = probe?.Bounds,
-                    MaxRemovals = Budget(), Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)),
+                    MaxRemovals = Budget(), Kept = state.Kept, Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)),
                 };
                 string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"{MaxIterationsReason} {s.Options.MaxIterations}" : null;
                 if (stop is null && state.Phase == "iterated")
@@ -173,7 +175,10 @@ public static class MethodRun
                     break;
                 }
 
-                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore, trial: Budget() > 1 && state.Pending.Count > 1);
+                // An iteration that a failure would roll back: several removals, or one that may be retried.
+                bool several = Budget() > 1 && state.Pending.Count > 1;
+                bool retryable = !several && method.ChoosesRemovals && state.Pending.Count > 0 && state.Kept.Count < s.Options.Retries;
+                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore, trial: several || retryable);
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
                     resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill, earlyStop: earlyStop);
                 resumed = null;
@@ -195,16 +200,18 @@ public static class MethodRun
                 };
                 double score = record.ValTop1 ?? record.Top1;
                 record = record with { WithinTolerance = score >= denseScore - s.Options.Tolerance };
-                if (!record.WithinTolerance && Budget() > 1 && state.Pending.Count > 1)
+                if (!record.WithinTolerance && (several || retryable))
                 {
-                    // Several removals left the tolerance: undo the iteration and retry it with half as many.
+                    // Undo the iteration; retry it with half as many removals, or (one removal) keep
+                    // that activation and go on with the next lowest.
                     string previous = run.Iterations.LastOrDefault()?.Checkpoint ?? Path.Combine(s.OutDir, Dense);
-                    int retry = Math.Max(1, Math.Min(Budget(), state.Pending.Count) / 2);
+                    int retry = several ? Math.Max(1, Math.Min(Budget(), state.Pending.Count) / 2) : Budget();
                     LoadInPlace(previous);
                     settled = null;
                     run = run with { RolledBack = [.. run.RolledBack, record with { WithinTolerance = false, Checkpoint = previous }] };
-                    state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0 };
-                    log($"iteration {k}: removed {string.Join(", ", record.NewlyRemoved)}, top-1 {record.Top1:F2}% - below tolerance; rolled back to {Path.GetFileName(previous)}, retrying with at most {retry} removal(s)");
+                    state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0, Kept = several ? state.Kept : [.. state.Kept, .. state.Pending] };
+                    log($"iteration {k}: removed {string.Join(", ", record.NewlyRemoved)}, top-1 {record.Top1:F2}% - below tolerance; rolled back to {Path.GetFileName(previous)}, " +
+                        (several ? $"retrying with at most {retry} removal(s)" : $"keeping {string.Join(", ", state.Pending)} (retry {state.Kept.Count} of {s.Options.Retries})"));
                     Checkpoint.Save(current, model, Meta(state, "iterated"), masks);
                     WriteRecord(s.OutDir, run);
                     continue;

@@ -55,6 +55,7 @@ public sealed record RunRecord
     /// <summary>Fraction of the tolerance validation top-1 must be back within to end a fine-tune early (null: full schedule).</summary>
     public double? EarlyStop { get; init; }
     public int MaxRemovals { get; init; } = 1;
+    public int Retries { get; init; }
     /// <summary>First entropy sample size (0: the whole training split).</summary>
     public int ProbeSample { get; init; }
     public int Total { get; init; }

@@ -101,6 +101,51 @@ public class CheapModeTests
         Assert.Equal(3 * 128L + 2 * 64 + 2 * 32, run.TotalImagesTrained);
     }
 
+    /// <summary>Removes the first activation not kept; removing the network's first one breaks the classifier.</summary>
+    sealed class FirstIsFatal : DepthMethod
+    {
+        public override string Name => "first-is-fatal";
+        public override bool ChoosesRemovals => true;
+        public override IReadOnlyList<string>? Before(MethodContext c)
+        {
+            var order = c.Model.Structure.Activations;
+            string? next = order.FirstOrDefault(n => !c.Model.Slots[n].IsLinear && !c.Kept.Contains(n));
+            if (next is null) return null;
+            c.Model.Slots[next].SetIdentity();
+            if (next == order[0])
+                using (no_grad()) { var last = c.Model.Net.parameters().Last(); last.zero_(); last[0].fill_(1e6f); }
+            return [next];
+        }
+    }
+
+    [Fact]
+    public void A_failed_single_removal_is_undone_its_activation_kept_and_the_next_one_tried()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        var options = Options(finetuneEpochs: 0) with { Retries = 1, Tolerance = 10, MaxIterations = 2 };
+        var run = MethodRun.Run(new FirstIsFatal(), Setup(dir.Path, data, options));
+        string[] slots = ["relu1", "relu2", "relu3"];
+        Assert.Equal(slots, SlotsOf(dir));
+        var undone = Assert.Single(run.RolledBack);
+        Assert.Equal([slots[0]], undone.NewlyRemoved);
+        Assert.Equal([[slots[1]], [slots[2]]], run.Iterations.Select(i => i.NewlyRemoved));
+        Assert.All(run.Iterations, i => Assert.True(i.WithinTolerance));
+        Assert.Equal(1, run.Retries);
+
+        // Without retries the same failure ends the run, as published.
+        using var published = new TempDir();
+        var stopped = MethodRun.Run(new FirstIsFatal(), Setup(published.Path, data, options with { Retries = 0 }));
+        Assert.Empty(stopped.RolledBack);
+        Assert.False(Assert.Single(stopped.Iterations).WithinTolerance);
+    }
+
+    static IReadOnlyList<string> SlotsOf(TempDir dir)
+    {
+        using var dense = Checkpoint.Load(dir["dense.ckpt"], Compute.Cpu);
+        return dense.Model.Structure.Activations.ToList();
+    }
+
     [Fact]
     public void A_single_removal_that_leaves_the_tolerance_ends_the_run_as_published()
     {
