@@ -269,8 +269,8 @@ public static class MethodRun
 
     /// <summary>The check that ends a fine-tune once validation top-1 is back within
     /// EarlyStop x tolerance of dense (null when fine-tunes run their whole schedule). A trial (an
-    /// iteration with several removals, which a failure rolls back) also gives up after two checks
-    /// still outside the tolerance, so a failed attempt costs half an epoch, not the whole cap.</summary>
+    /// iteration a failure rolls back) also gives up once clearly failing, so a failed attempt
+    /// costs half an epoch or one, not the whole cap.</summary>
     static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore, bool trial)
     {
         if (s.Options.EarlyStop is not double fraction || validation is null) return null;
@@ -283,7 +283,10 @@ public static class MethodRun
             {
                 double top1 = Evaluation.Run(model, validation).Top1;
                 if (top1 >= denseScore - fraction * s.Options.Tolerance) return Recovered;
-                return trial && position >= 2 * every && top1 < denseScore - s.Options.Tolerance ? GaveUp : null;
+                // Clearly failing: twice the tolerance down after two checks, or still outside it after four.
+                bool hopeless = position >= 2 * every && top1 < denseScore - 2 * s.Options.Tolerance
+                    || position >= 4 * every && top1 < denseScore - s.Options.Tolerance;
+                return trial && hopeless ? GaveUp : null;
             },
         };
     }
