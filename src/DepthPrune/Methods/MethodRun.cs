@@ -47,6 +47,7 @@ public static class MethodRun
         public long Probed { get; init; }
         /// <summary>Activations whose single removal left the tolerance and was undone (--retries): kept.</summary>
         public List<string> Kept { get; init; } = [];
+        public int Retried { get; init; }
     }
 
     public static RunRecord Run(DepthMethod method, MethodRunSetup s, IProgress<TrainProgress>? progress = null, Action<string>? log = null)
@@ -142,7 +143,7 @@ public static class MethodRun
                 model.Net.to(s.Compute.Device);
             }
             int Budget() => Math.Max(1, state.Budget > 0 ? state.Budget : s.Options.MaxRemovals);
-            int Wanted() => method is Easier ? Budget() : 1;
+            int Wanted() => method.ChoosesRemovals ? Budget() : 1;
             SampledEntropy.Result Probe(int k) =>
                 SampledEntropy.Measure(model, s.Data, s.Compute, s.Options.ProbeSample, Wanted(), Seeding.Derive(s.Options.Seed, 4242, k), s.Options.ProbeBatchSize, s.Options.Estimator);
             while (state.Phase is not ("done" or "final"))
@@ -177,7 +178,7 @@ public static class MethodRun
 
                 // An iteration that a failure would roll back: several removals, or one that may be retried.
                 bool several = Budget() > 1 && state.Pending.Count > 1;
-                bool retryable = !several && method.ChoosesRemovals && state.Pending.Count > 0 && state.Kept.Count < s.Options.Retries;
+                bool retryable = !several && method.ChoosesRemovals && state.Pending.Count > 0 && state.Retried < s.Options.Retries;
                 var earlyStop = EarlyStopFor(model, s, valLoader, denseScore, trial: several || retryable);
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
                     resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill, earlyStop: earlyStop);
@@ -209,9 +210,9 @@ public static class MethodRun
                     LoadInPlace(previous);
                     settled = null;
                     run = run with { RolledBack = [.. run.RolledBack, record with { WithinTolerance = false, Checkpoint = previous }] };
-                    state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0, Kept = several ? state.Kept : [.. state.Kept, .. state.Pending] };
+                    state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0, Kept = several ? state.Kept : [.. state.Kept, .. state.Pending], Retried = state.Retried + (several ? 0 : 1) };
                     log($"iteration {k}: removed {string.Join(", ", record.NewlyRemoved)}, top-1 {record.Top1:F2}% - below tolerance; rolled back to {Path.GetFileName(previous)}, " +
-                        (several ? $"retrying with at most {retry} removal(s)" : $"keeping {string.Join(", ", state.Pending)} (retry {state.Kept.Count} of {s.Options.Retries})"));
+                        (several ? $"retrying with at most {retry} removal(s)" : $"keeping {string.Join(", ", state.Pending)} (retry {state.Retried} of {s.Options.Retries})"));
                     Checkpoint.Save(current, model, Meta(state, "iterated"), masks);
                     WriteRecord(s.OutDir, run);
                     continue;
