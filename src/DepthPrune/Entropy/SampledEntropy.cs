@@ -72,17 +72,30 @@ public static class SampledEntropy
             throw new UsageException($"--probe-sample: the error bound holds for the dataset estimator only, not --estimator {estimator}");
         var order = Enumerable.Range(0, total).Select(i => (long)i).ToArray();
         new Random(seed).Shuffle(order);   // not Seeding.Seed: that would reseed torch
-        long probed = 0;
-        for (int n = firstSample; ; n = Math.Min(total, 2 * n))
+        IReadOnlyList<LayerEntropy>? entropies = null;
+        // Each growth probes only the images it adds and merges their counts: never more than one whole pass.
+        for (int n = firstSample, seen = 0; ; seen = n, n = Math.Min(total, 2 * n))
         {
-            using var sample = data.Train.Subset(order[..n], $"entropy sample {n}");
-            var entropies = EntropyProbe.Measure(model, new BatchLoader(sample, batchSize, data.EvalPipeline, shuffle: false, 0, compute), estimator);
-            probed += n;
+            using var chunk = data.Train.Subset(order[seen..n], $"entropy sample {seen}-{n}");
+            var added = EntropyProbe.Measure(model, new BatchLoader(chunk, batchSize, data.EvalPipeline, shuffle: false, 0, compute), estimator);
+            entropies = entropies is null ? added : entropies.Zip(added, Merge).ToList();
             double epsilon = n == total ? 0 : Epsilon(n, entropies.Sum(e => (long)e.Neurons));
             var bounds = entropies.ToDictionary(e => e.Name, e => Bound(e.OnFraction, epsilon));
             var candidates = entropies.Where(e => !model.Slots[e.Name].IsLinear && !e.IsZero).Select(e => (e.Entropy, bounds[e.Name])).ToList();
             if (n == total || candidates.Count == 0 || SeparatedPrefix(candidates, wanted) >= Math.Min(wanted, candidates.Count))
-                return new Result(entropies, bounds, probed, n);
+                return new Result(entropies, bounds, n, n);
         }
+    }
+
+    /// <summary>One layer's counts over two disjoint sets of images, as one pass over both would give them (dataset estimator).</summary>
+    public static LayerEntropy Merge(LayerEntropy a, LayerEntropy b)
+    {
+        long n = a.ObservationsPerNeuron + b.ObservationsPerNeuron;
+        long[] on = a.OnFraction.Select((p, i) => (long)Math.Round(p * a.ObservationsPerNeuron) + (long)Math.Round(b.OnFraction[i] * b.ObservationsPerNeuron)).ToArray();
+        double[] fraction = on.Select(c => (double)c / n).ToArray();
+        double[] bits = fraction.Select(NeuronEntropy.Bits).ToArray();
+        double dataset = bits.Average();
+        double nonConstant = bits.Where((_, i) => on[i] != 0 && on[i] != n).DefaultIfEmpty(0).Average();
+        return new LayerEntropy(a.Name, a.Neurons, dataset, on.Count(c => c == n), on.Count(c => c == 0), n, fraction, dataset, null, nonConstant);
     }
 }

@@ -80,11 +80,31 @@ public class SampledEntropyTests
         // On 32 images the bound is wide (eps > 0.3): the sample doubles until separated, or to the whole split (exact).
         var grown = SampledEntropy.Measure(model, data, Compute.Cpu, 32, 1, 0);
         Assert.True(grown.SampleSize > 32);
-        long expected = 0;
-        for (int n = 32; ; n *= 2) { expected += n; if (n == grown.SampleSize) break; }
-        Assert.Equal(expected, grown.ImagesProbed);
+        Assert.Equal(grown.SampleSize, grown.ImagesProbed);   // growth probes only the images it adds
+        // Merged chunk by chunk, the whole split gives what one pass gives.
         if (grown.SampleSize == 256) Assert.Equal(full.Select(e => e.Entropy), grown.Entropies.Select(e => e.Entropy));
         else Assert.All(grown.Entropies, e => Assert.InRange(full.First(f => f.Name == e.Name).Entropy, grown.Bounds[e.Name].Lower, grown.Bounds[e.Name].Upper));
+    }
+
+    [Fact]
+    public void Counts_merged_from_two_parts_equal_one_pass_over_both()
+    {
+        using var data = TestData.Quadrants(train: 200, size: 16);
+        Seeding.Seed(9);
+        using var model = ModelZoo.Create("lenet5", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.5, InputSize: 16));
+        IReadOnlyList<LayerEntropy> Probe(DepthPrune.Data.ImageSet set) =>
+            EntropyProbe.Measure(model, new DepthPrune.Data.BatchLoader(set, 64, data.EvalPipeline, shuffle: false, 0, Compute.Cpu));
+        using var first = data.Train.Subset(Enumerable.Range(0, 70).Select(i => (long)i).ToList(), "first");
+        using var rest = data.Train.Subset(Enumerable.Range(70, 130).Select(i => (long)i).ToList(), "rest");
+        var merged = Probe(first).Zip(Probe(rest), SampledEntropy.Merge).ToList();
+        var whole = Probe(data.Train);
+        foreach (var (m, w) in merged.Zip(whole))
+        {
+            Assert.Equal(w.ObservationsPerNeuron, m.ObservationsPerNeuron);
+            Assert.Equal(w.OnFraction, m.OnFraction);
+            Assert.Equal(w.Entropy, m.Entropy, 12);
+            Assert.Equal((w.AlwaysOn, w.AlwaysOff), (m.AlwaysOn, m.AlwaysOff));
+        }
     }
 
     [Fact]
