@@ -207,12 +207,13 @@ public static class MethodRun
                     // that activation and go on with the next lowest.
                     string previous = run.Iterations.LastOrDefault()?.Checkpoint ?? Path.Combine(s.OutDir, Dense);
                     int retry = several ? Math.Max(1, Math.Min(Budget(), state.Pending.Count) / 2) : Budget();
+                    var undone = state.Pending;
                     LoadInPlace(previous);
                     settled = null;
                     run = run with { RolledBack = [.. run.RolledBack, record with { WithinTolerance = false, Checkpoint = previous }] };
-                    state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0, Kept = several ? state.Kept : [.. state.Kept, .. state.Pending], Retried = state.Retried + (several ? 0 : 1) };
+                    state = state with { Phase = "iterated", Iteration = k - 1, Run = run, Pending = [], Budget = retry, Probed = 0, Kept = several ? state.Kept : [.. state.Kept, .. undone], Retried = state.Retried + (several ? 0 : 1) };
                     log($"iteration {k}: removed {string.Join(", ", record.NewlyRemoved)}, top-1 {record.Top1:F2}% - below tolerance; rolled back to {Path.GetFileName(previous)}, " +
-                        (several ? $"retrying with at most {retry} removal(s)" : $"keeping {string.Join(", ", state.Pending)} (retry {state.Retried} of {s.Options.Retries})"));
+                        (several ? $"retrying with at most {retry} removal(s)" : $"keeping {string.Join(", ", undone)} (retry {state.Retried} of {s.Options.Retries})"));
                     Checkpoint.Save(current, model, Meta(state, "iterated"), masks);
                     WriteRecord(s.OutDir, run);
                     continue;
