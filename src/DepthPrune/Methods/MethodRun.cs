@@ -267,10 +267,11 @@ public static class MethodRun
         }
     }
 
-    const string Recovered = "recovered", GaveUp = "gave up";
+    const string Recovered = "recovered", Plateau = "within tolerance, no longer improving", GaveUp = "gave up";
 
     /// <summary>The check that ends a fine-tune once validation top-1 is back within
-    /// EarlyStop x tolerance of dense (null when fine-tunes run their whole schedule). A trial (an
+    /// EarlyStop x tolerance of dense, or within the tolerance and no better than at the check
+    /// before (null when fine-tunes run their whole schedule). A trial (an
     /// iteration a failure rolls back) also gives up once clearly failing, so a failed attempt
     /// costs half an epoch or one, not the whole cap.</summary>
     static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore, bool trial)
@@ -278,13 +279,17 @@ public static class MethodRun
         if (s.Options.EarlyStop is not double fraction || validation is null) return null;
         int batchesPerEpoch = (s.Data.Train.Count + s.Options.Finetune.BatchSize - 1) / s.Options.Finetune.BatchSize;
         int every = Math.Max(1, (int)Math.Round(s.Options.EarlyStopEvery * batchesPerEpoch));
+        double? previous = null;   // not kept in checkpoints: a fine-tune resumed mid-way needs one more check to see a plateau
         return new EarlyStop
         {
             EveryBatches = every,
             Check = position =>
             {
                 double top1 = Evaluation.Run(model, validation).Top1;
+                bool plateau = previous is double p && top1 <= p;
+                previous = top1;
                 if (top1 >= denseScore - fraction * s.Options.Tolerance) return Recovered;
+                if (plateau && top1 >= denseScore - s.Options.Tolerance) return Plateau;
                 // Clearly failing: twice the tolerance down after two checks, or still outside it after four.
                 bool hopeless = position >= 2 * every && top1 < denseScore - 2 * s.Options.Tolerance
                     || position >= 4 * every && top1 < denseScore - s.Options.Tolerance;

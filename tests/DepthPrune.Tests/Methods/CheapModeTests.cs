@@ -188,6 +188,22 @@ public class CheapModeTests
     }
 
     [Fact]
+    public void Fine_tuning_within_the_tolerance_that_stops_improving_ends_at_the_plateau()
+    {
+        using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
+        using var dir = new TempDir();
+        // A broken classifier and a learning rate too small to change anything: validation stays put,
+        // within the (wide) tolerance but never back to dense, so the second check sees a plateau.
+        var options = Options(finetuneEpochs: 2) with { MaxRemovals = 2, Tolerance = 100, EarlyStop = 0, MaxIterations = 1 };
+        options = options with { Finetune = options.Finetune with { LearningRate = 1e-12 } };
+        var run = MethodRun.Run(new GreedyBreaker(), Setup(dir.Path, data, options));
+        var only = Assert.Single(run.Iterations);
+        Assert.True(only.ValTop1 < run.DenseValTop1);
+        Assert.Equal("within tolerance, no longer improving at epoch 1, batch 2", only.StoppedEarly);
+        Assert.Equal(64L, only.ImagesTrained);
+    }
+
+    [Fact]
     public void Early_stopping_needs_a_validation_split()
     {
         using var data = TestData.Quadrants(train: 64, size: 8);
