@@ -16,8 +16,8 @@ public static class MethodCommand
     [Flags] enum Own { None = 0, PruneRatio = 1, FoldLambda = 2, Objective = 4, MaxRemovals = 8 }
 
     /// <summary>What --cheap sets when the flag itself is not given.</summary>
-    const double CheapEarlyStop = 0.5;
-    const int CheapMaxRemovals = 4, CheapProbeSample = 4096;
+    const double CheapEarlyStop = 1;
+    const int CheapMaxRemovals = 2, CheapProbeSample = 4096;
 
     static readonly Dictionary<string, (string Description, Own Options)> Methods = new()
     {

@@ -46,8 +46,8 @@ public class CliJobTests
         using (var cheap = JsonDocument.Parse(File.ReadAllText(dir["cheap/run.json"])))
         {
             var r = cheap.RootElement;
-            Assert.Equal(0.5, r.GetProperty("early_stop").GetDouble());
-            Assert.Equal(4, r.GetProperty("max_removals").GetInt32());
+            Assert.Equal(1, r.GetProperty("early_stop").GetDouble());
+            Assert.Equal(2, r.GetProperty("max_removals").GetInt32());
             Assert.Equal(4096, r.GetProperty("probe_sample").GetInt32());
             Assert.True(r.GetProperty("iterations")[0].GetProperty("newly_removed").GetArrayLength() > 1);
         }
