@@ -9,7 +9,7 @@ public class CtrlCTests
     public void Ctrl_c_stops_at_a_checkpoint_says_how_to_resume_and_the_resume_finishes()
     {
         using var dir = new TempDir();
-        string[] args = ["train", "--model", "resnet18-cifar", "--width", "0.125", "--train-subset", "4000", "--epochs", "2", "--out", dir["run"]];
+        string[] args = ["train", "--model", "resnet18-cifar", "--width", "0.125", "--train-subset", "4000", "--epochs", "3", "--out", dir["run"]];
         using var process = ChildProcess.StartCli(args);
         var stderr = new List<string>();
         bool sent = false;
@@ -17,7 +17,7 @@ public class CtrlCTests
         while ((line = process.StandardError.ReadLine()) is not null)
         {
             stderr.Add(line);
-            if (!sent && line.StartsWith("model resnet18-cifar"))   // the command is running; it stops after its next batch
+            if (!sent && line.StartsWith("train epoch 1/"))   // training is under way; it stops after its next batch
             {
                 Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
                 sent = true;
