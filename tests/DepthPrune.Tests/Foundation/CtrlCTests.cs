@@ -3,6 +3,12 @@ using static DepthPrune.Tests.Foundation.CliConventionTests;
 
 namespace DepthPrune.Tests.Foundation;
 
+/// <summary>Runs alone: a child started while another test runs the CLI in this process (its
+/// Ctrl-C handler installed) was seen to ignore SIGINT and finish, exit 0.</summary>
+[CollectionDefinition(nameof(CtrlCTests), DisableParallelization = true)]
+public sealed class CtrlCAlone;
+
+[Collection(nameof(CtrlCTests))]
 public class CtrlCTests
 {
     [FashionMnistFact]
