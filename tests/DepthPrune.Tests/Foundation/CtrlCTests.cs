@@ -3,19 +3,13 @@ using static DepthPrune.Tests.Foundation.CliConventionTests;
 
 namespace DepthPrune.Tests.Foundation;
 
-/// <summary>Runs alone, on an epoch of 18,000 images (several seconds): with 3,600, a busy test host
-/// read the start-up line after the child had already finished (exit 0).</summary>
-[CollectionDefinition(nameof(CtrlCTests), DisableParallelization = true)]
-public sealed class CtrlCAlone;
-
-[Collection(nameof(CtrlCTests))]
 public class CtrlCTests
 {
     [FashionMnistFact]
     public void Ctrl_c_stops_at_a_checkpoint_says_how_to_resume_and_the_resume_finishes()
     {
         using var dir = new TempDir();
-        string[] args = ["train", "--model", "resnet18-cifar", "--width", "0.125", "--train-subset", "20000", "--epochs", "1", "--out", dir["run"]];
+        string[] args = ["train", "--model", "resnet18-cifar", "--width", "0.125", "--train-subset", "4000", "--epochs", "2", "--out", dir["run"]];
         using var process = ChildProcess.StartCli(args);
         var stderr = new List<string>();
         bool sent = false;
