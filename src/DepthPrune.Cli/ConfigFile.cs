@@ -67,9 +67,10 @@ public static class ConfigFile
         return [option.Name, .. values];
     }
 
-    /// <summary>Every configurable flag of the command with the value this run used (explicit or default; unset ones left out).</summary>
+    /// <summary>Flags that describe the model to build; a run started from --checkpoint does not use their defaults.</summary>
     static readonly HashSet<string> ModelFlags = ["--model", "--width", "--classes", "--in-channels", "--input-size", "--pretrain-epochs"];
 
+    /// <summary>Every configurable flag of the command with the value this run used (explicit or default; unset ones left out).</summary>
     public static string Resolved(ParseResult parsed)
     {
         var root = new YamlMappingNode();

@@ -52,12 +52,17 @@ public sealed class NeuronCounter(long neurons, bool batchMean = false) : IActiv
             long[] onDevice = deviceOn.cpu().data<long>().ToArray();
             for (int c = 0; c < counts.Length; c++) counts[c] += onDevice[c];
         }
+        return FromCounts(name, counts, perNeuron, estimator, batchMean ? batchEntropySum / batches : null);
+    }
+
+    /// <summary>A layer's entropies from its neurons' ON counts out of perNeuron observations each.</summary>
+    public static LayerEntropy FromCounts(string name, long[] counts, long perNeuron, EntropyEstimator estimator, double? batchMeanBits = null)
+    {
         double[] p = counts.Select(c => (double)c / perNeuron).ToArray();
         double[] bits = p.Select(NeuronEntropy.Bits).ToArray();
         int alwaysOn = counts.Count(c => c == perNeuron), alwaysOff = counts.Count(c => c == 0);
         double dataset = bits.Average();
         double nonConstant = bits.Where((_, i) => counts[i] != 0 && counts[i] != perNeuron).DefaultIfEmpty(0).Average();
-        double? batchMeanBits = batchMean ? batchEntropySum / batches : null;
         double chosen = estimator switch
         {
             EntropyEstimator.BatchMean => batchMeanBits ?? throw new InvalidOperationException($"{name}: batch-mean was not counted"),

@@ -90,12 +90,7 @@ public static class SampledEntropy
     /// <summary>One layer's counts over two disjoint sets of images, as one pass over both would give them (dataset estimator).</summary>
     public static LayerEntropy Merge(LayerEntropy a, LayerEntropy b)
     {
-        long n = a.ObservationsPerNeuron + b.ObservationsPerNeuron;
         long[] on = a.OnFraction.Select((p, i) => (long)Math.Round(p * a.ObservationsPerNeuron) + (long)Math.Round(b.OnFraction[i] * b.ObservationsPerNeuron)).ToArray();
-        double[] fraction = on.Select(c => (double)c / n).ToArray();
-        double[] bits = fraction.Select(NeuronEntropy.Bits).ToArray();
-        double dataset = bits.Average();
-        double nonConstant = bits.Where((_, i) => on[i] != 0 && on[i] != n).DefaultIfEmpty(0).Average();
-        return new LayerEntropy(a.Name, a.Neurons, dataset, on.Count(c => c == n), on.Count(c => c == 0), n, fraction, dataset, null, nonConstant);
+        return NeuronCounter.FromCounts(a.Name, on, a.ObservationsPerNeuron + b.ObservationsPerNeuron, EntropyEstimator.Dataset);
     }
 }

@@ -27,7 +27,8 @@ public sealed record MethodOptions
     /// <summary>Fine-tune with distillation from the dense model at this temperature and weight (null: plain).</summary>
     public (double Temperature, double Alpha)? Distill { get; init; }
     /// <summary>Fine-tuning stops once validation top-1 is back within this fraction of the
-    /// tolerance below dense (checked every EarlyStopEvery epochs; --finetune-epochs is the cap). Null: full schedule.</summary>
+    /// tolerance below dense, or within the tolerance and no longer improving (checked every
+    /// EarlyStopEvery epochs; --finetune-epochs is the cap). Null: full schedule.</summary>
     public double? EarlyStop { get; init; }
     public double EarlyStopEvery { get; init; } = 0.25;
     /// <summary>EASIER: removals one iteration may take (1 as published); an iteration that leaves

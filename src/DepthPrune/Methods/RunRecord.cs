@@ -27,7 +27,7 @@ public sealed record IterationRecord
     /// through the entropy probe in this iteration.</summary>
     public long ImagesTrained { get; init; }
     public long ImagesProbed { get; init; }
-    /// <summary>Where fine-tuning stopped early ("epoch 1, batch 105"), or null when it ran its schedule.</summary>
+    /// <summary>Why and where fine-tuning stopped early ("recovered at epoch 1, batch 105"), or null when it ran its schedule.</summary>
     public string? StoppedEarly { get; init; }
     /// <summary>Images in the entropy sample that decided this iteration's next step (the training split when not sampled).</summary>
     public int? ProbeSample { get; init; }
@@ -61,7 +61,7 @@ public sealed record RunRecord
     public int Total { get; init; }
     public IterationRecord? Dense { get; init; }
     public List<IterationRecord> Iterations { get; init; } = [];
-    /// <summary>Iterations that left the tolerance with several removals and were undone (then retried with fewer).</summary>
+    /// <summary>Iterations that left the tolerance and were undone: retried with fewer removals, or (--retries) with that activation kept.</summary>
     public List<IterationRecord> RolledBack { get; init; } = [];
     /// <summary>The best model after a last, longer fine-tune (--final-epochs); WithinTolerance says whether it was kept as the best.</summary>
     public IterationRecord? Final { get; init; }

@@ -20,7 +20,7 @@ public sealed class TrainHooks
     public Func<Tensor>? ExtraLoss { get; init; }
     /// <summary>Distillation from a teacher replaces the plain cross-entropy.</summary>
     public Distillation? Distill { get; init; }
-    /// <summary>Stop before the schedule's end once the model has recovered (fine-tuning).</summary>
+    /// <summary>Stop before the schedule's end where its check says so (fine-tuning: recovered, or a trial given up).</summary>
     public EarlyStop? EarlyStop { get; init; }
     public string Stage { get; init; } = "train";
 }
