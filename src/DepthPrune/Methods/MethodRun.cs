@@ -179,7 +179,7 @@ public static class MethodRun
                 // An iteration that a failure would roll back: several removals, or one that may be retried.
                 bool several = Budget() > 1 && state.Pending.Count > 1;
                 bool retryable = !several && method.ChoosesRemovals && state.Pending.Count > 0 && state.Retried < s.Options.Retries;
-                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore, trial: several || retryable);
+                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore, several ? Trial.Several : retryable ? Trial.Single : Trial.None, log);
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
                     resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill, earlyStop: earlyStop);
                 resumed = null;
@@ -220,9 +220,7 @@ public static class MethodRun
                 }
                 run = run with { Iterations = [.. run.Iterations, record] };
                 if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = iterationPath };
-                // The allowance grows only after an iteration that clearly recovered (or when nothing judges recovery).
-                bool clearly = s.Options.EarlyStop is null || earlyStop?.Reason == Recovered;
-                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = clearly ? Math.Min(s.Options.MaxRemovals, 2 * Budget()) : Budget() };
+                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = NextAllowance(Budget(), s.Options.MaxRemovals, earlyStop, judged: s.Options.EarlyStop is not null) };
                 Checkpoint.Save(iterationPath, model, Meta(state, "iteration"), masks);
                 log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%{(record.ValTop1 is double vt ? $" (validation {vt:F2}%)" : "")}, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}), " +
                     $"fine-tuned on {record.ImagesTrained:N0} images{(record.StoppedEarly is null ? "" : $" ({earlyStop!.Reason})")}{(record.WithinTolerance ? "" : " - below tolerance")}");
@@ -267,33 +265,49 @@ public static class MethodRun
         }
     }
 
-    const string Recovered = "recovered", Plateau = "within tolerance, no longer improving", GaveUp = "gave up";
+    internal const string Recovered = "recovered", Plateau = "within tolerance, no longer improving", GaveUp = "gave up";
+
+    /// <summary>Removals allowed after an accepted iteration: twice as many (up to max) only when
+    /// it had room to spare, back at its first check (or always, when no check judges recovery).</summary>
+    internal static int NextAllowance(int current, int max, EarlyStop? earlyStop, bool judged) =>
+        !judged || earlyStop is { Reason: Recovered, StoppedCheck: 1 } ? Math.Min(max, 2 * current) : current;
+
+    /// <summary>What a failed fine-tune would lead to: the run's end (None), or a roll-back of one
+    /// removal (Single, under --retries) or of several taken at once (Several).</summary>
+    enum Trial { None, Single, Several }
 
     /// <summary>The check that ends a fine-tune once validation top-1 is back within
     /// EarlyStop x tolerance of dense, or within the tolerance and no better than at the check
-    /// before (null when fine-tunes run their whole schedule). A trial (an
-    /// iteration a failure rolls back) also gives up once clearly failing, so a failed attempt
-    /// costs half an epoch or one, not the whole cap.</summary>
-    static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore, bool trial)
+    /// before (null when fine-tunes run their whole schedule). A trial (an iteration a failure
+    /// rolls back) also gives up once clearly failing, so a failed attempt costs half an epoch or
+    /// one, not the whole cap; several removals at once are given up unless back by the second check.</summary>
+    static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore, Trial trial, Action<string> log)
     {
         if (s.Options.EarlyStop is not double fraction || validation is null) return null;
         int batchesPerEpoch = (s.Data.Train.Count + s.Options.Finetune.BatchSize - 1) / s.Options.Finetune.BatchSize;
         int every = Math.Max(1, (int)Math.Round(s.Options.EarlyStopEvery * batchesPerEpoch));
         double? previous = null;   // not kept in checkpoints: a fine-tune resumed mid-way needs one more check to see a plateau
+        string? Verdict(double top1, long position)
+        {
+            bool plateau = previous is double p && top1 <= p;
+            previous = top1;
+            if (top1 >= denseScore - fraction * s.Options.Tolerance) return Recovered;
+            if (plateau && top1 >= denseScore - s.Options.Tolerance) return Plateau;
+            // Clearly failing: twice the tolerance down after two checks, or still outside it after
+            // four. Several removals get two checks: falling back to fewer costs less than waiting.
+            bool hopeless = position >= 2 * every && top1 < denseScore - (trial == Trial.Several ? 1 : 2) * s.Options.Tolerance
+                || position >= 4 * every && top1 < denseScore - s.Options.Tolerance;
+            return trial != Trial.None && hopeless ? GaveUp : null;
+        }
         return new EarlyStop
         {
             EveryBatches = every,
             Check = position =>
             {
                 double top1 = Evaluation.Run(model, validation).Top1;
-                bool plateau = previous is double p && top1 <= p;
-                previous = top1;
-                if (top1 >= denseScore - fraction * s.Options.Tolerance) return Recovered;
-                if (plateau && top1 >= denseScore - s.Options.Tolerance) return Plateau;
-                // Clearly failing: twice the tolerance down after two checks, or still outside it after four.
-                bool hopeless = position >= 2 * every && top1 < denseScore - 2 * s.Options.Tolerance
-                    || position >= 4 * every && top1 < denseScore - s.Options.Tolerance;
-                return trial && hopeless ? GaveUp : null;
+                string? reason = Verdict(top1, position);
+                log(FormattableString.Invariant($"  check after {(double)position / batchesPerEpoch:0.###} epochs: validation {top1:F2}% (recovered at {denseScore - fraction * s.Options.Tolerance:F2}%){(reason is null ? "" : ": " + reason)}"));
+                return reason;
             },
         };
     }

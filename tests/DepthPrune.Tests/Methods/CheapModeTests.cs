@@ -101,6 +101,18 @@ public class CheapModeTests
         Assert.Equal(3 * 128L + 2 * 64 + 2 * 32, run.TotalImagesTrained);
     }
 
+    [Theory]
+    [InlineData(1L, "recovered", 2)]   // back at the first check: room to spare
+    [InlineData(2L, "recovered", 1)]   // back only at the second: the model sits near the edge
+    [InlineData(1L, "within tolerance, no longer improving", 1)]
+    [InlineData(null, null, 1)]        // ran the whole cap
+    public void The_allowance_doubles_only_after_an_iteration_back_at_its_first_check(long? check, string? reason, int next)
+    {
+        var stop = new EarlyStop { Check = _ => null, EveryBatches = 1, StoppedCheck = check, Reason = reason, StoppedAt = check is null ? null : (0, (int)check.Value) };
+        Assert.Equal(next, MethodRun.NextAllowance(1, 4, stop, judged: true));
+        Assert.Equal(4, MethodRun.NextAllowance(3, 4, null, judged: false));   // nothing judges recovery: it always grows, up to the maximum
+    }
+
     /// <summary>Removes the first activation not kept; removing the network's first one breaks the classifier.</summary>
     sealed class FirstIsFatal : DepthMethod
     {
@@ -180,8 +192,11 @@ public class CheapModeTests
         using var data = TestData.Quadrants(train: 128, size: 8, validation: 64);
         using var dir = new TempDir();
         // Tolerance 100 with fraction 1: recovered at the first check, a quarter epoch (one batch) in.
-        var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, Options(finetuneEpochs: 2) with { EarlyStop = 1, Tolerance = 100, MaxIterations = 2 }));
+        var log = new List<string>();
+        var run = MethodRun.Run(new Easier(), Setup(dir.Path, data, Options(finetuneEpochs: 2) with { EarlyStop = 1, Tolerance = 100, MaxIterations = 2 }), log: log.Add);
         Assert.All(run.Iterations, i => Assert.Equal(32L, i.ImagesTrained));
+        // Each check says what validation stood at against the mark it had to reach.
+        Assert.Equal(2, log.Count(l => l.Contains("check after 0.25 epochs: validation") && l.EndsWith(": recovered")));
         Assert.All(run.Iterations, i => Assert.Equal("recovered at epoch 1, batch 1", i.StoppedEarly));
         Assert.Equal(3 * 128L + 2 * 32L, run.TotalImagesTrained);
         Assert.Equal(1, run.EarlyStop);
