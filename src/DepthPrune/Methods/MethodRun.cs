@@ -306,7 +306,7 @@ public static class MethodRun
             {
                 double top1 = Evaluation.Run(model, validation).Top1;
                 string? reason = Verdict(top1, position);
-                log(FormattableString.Invariant($"  check after {(double)position / batchesPerEpoch:0.###} epochs: validation {top1:F2}% (recovered at {denseScore - fraction * s.Options.Tolerance:F2}%){(reason is null ? "" : ": " + reason)}"));
+                log(FormattableString.Invariant($"  check after {(double)position / batchesPerEpoch:0.##} epochs: validation {top1:F2}% (recovered at {denseScore - fraction * s.Options.Tolerance:F2}%){(reason is null ? "" : ": " + reason)}"));
                 return reason;
             },
         };
