@@ -1,4 +1,5 @@
 using DepthPrune.Models;
+using DepthPrune.Runtime;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Entropy;
@@ -22,17 +23,21 @@ public sealed class NeuronCounter(long neurons, bool batchMean = false) : IActiv
         long outer = z.shape.Take(dim).Aggregate(1L, (a, b) => a * b);
         long inner = z.numel() / (outer * neurons);
         long[]? batch = null;
-        if (OnCountKernel.Supports(z))
+        // A channels-last [N,C,H,W] is a contiguous [N,H,W,C] seen through a permute: the same
+        // counts read in place as [N*H*W, C, 1].
+        using var nhwc = dim == 1 && MemoryLayout.IsChannelsLast(z) ? z.permute(0, 2, 3, 1) : null;
+        if (nhwc is not null) (outer, inner) = (outer * inner, 1);
+        if (OnCountKernel.Supports(nhwc ?? z))
         {
             batch = new long[neurons];
-            OnCountKernel.Accumulate(z, outer, inner, batch);
+            OnCountKernel.Accumulate(nhwc ?? z, outer, inner, batch);
             for (int c = 0; c < batch.Length; c++) hostOn[c] += batch[c];
         }
         else
         {
             using var scope = NewDisposeScope();
             // int32 is exact within a batch; the running total is int64.
-            var counts = z.ge(0).reshape(outer, neurons, inner).sum(2, type: ScalarType.Int32).sum(0, type: ScalarType.Int64);
+            var counts = (nhwc ?? z).ge(0).reshape(outer, neurons, inner).sum(2, type: ScalarType.Int32).sum(0, type: ScalarType.Int64);
             if (batchMean) batch = counts.cpu().data<long>().ToArray();
             if (deviceOn is null) deviceOn = counts.DetachFromDisposeScope();
             else deviceOn.add_(counts);

@@ -31,6 +31,24 @@ public class LoaderTests
     }
 
     [Fact]
+    public void Cpu_image_batches_are_channels_last_with_the_values_of_the_contiguous_layout()
+    {
+        // Three channels 0,1,2 of a 2x2 image i hold 100i + 10c + p (p the pixel): any layout slip shows.
+        int n = 5;
+        var pixels = Enumerable.Range(0, n).SelectMany(i => Enumerable.Range(0, 12).Select(k => (byte)(i * 20 + k))).ToArray();
+        using var set = ImageSet.FromBytes(pixels, [n, 3, 2, 2], Enumerable.Range(0, n).Select(i => (long)i).ToArray(), ["a"], "rgb");
+        var loader = new BatchLoader(set, 4, new Pipeline([]), shuffle: false, seed: 0, Compute.Cpu);
+        using var batch = loader.Epoch(0).First();
+        Assert.True(MemoryLayout.IsChannelsLast(batch.Inputs));
+        Assert.Equal([4L, 3, 2, 2], batch.Inputs.shape);
+        for (int i = 0; i < 4; i++)
+            for (int c = 0; c < 3; c++)
+                for (int y = 0; y < 2; y++)
+                    for (int x = 0; x < 2; x++)
+                        Assert.Equal((i * 20 + c * 4 + y * 2 + x) / 255f, batch.Inputs[i, c, y, x].item<float>(), 6);
+    }
+
+    [Fact]
     public void Resuming_at_a_batch_reproduces_the_rest_of_the_epoch_with_its_augmentations()
     {
         using var set = Numbered(40);

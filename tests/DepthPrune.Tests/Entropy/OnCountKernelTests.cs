@@ -1,4 +1,5 @@
 using DepthPrune.Entropy;
+using DepthPrune.Runtime;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Tests.Entropy;
@@ -48,6 +49,22 @@ public class OnCountKernelTests
         using var z = inner == 1 ? tensor(x).reshape(outer, neurons) : tensor(x).reshape(outer, neurons, inner, 1);
         Assert.True(OnCountKernel.Supports(z));
         Assert.Equal(Loop(x, outer, neurons, inner), Counted(z, inner == 1 ? -1 : 1, neurons));
+    }
+
+    [Theory]
+    [InlineData(3, 5, 7)]      // several channels, odd spatial size
+    [InlineData(64, 24, 27)]   // above the multi-thread threshold
+    [InlineData(4, 1, 9)]      // one channel: the same memory, marked channels-last by its strides
+    public void Channels_last_activations_count_as_their_logical_layout(int batch, int channels, int size)
+    {
+        float[] x = Values(batch * channels * size * size, batch + channels);
+        using var contiguous = tensor(x).reshape(batch, channels, size, size);
+        using var channelsLast = MemoryLayout.ChannelsLast(contiguous);
+        Assert.True(MemoryLayout.IsChannelsLast(channelsLast));
+        // The plain loop reads x in its logical [N, C, H*W] order.
+        Assert.Equal(Loop(x, batch, channels, size * size), Counted(channelsLast, 1, channels));
+        using var asDouble = channelsLast.to(ScalarType.Float64);   // the on-device path
+        Assert.Equal(Loop(x, batch, channels, size * size), Counted(asDouble, 1, channels));
     }
 
     [Fact]

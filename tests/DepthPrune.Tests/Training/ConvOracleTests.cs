@@ -33,20 +33,22 @@ public class ConvOracleTests
         IReadOnlyList<ConvGeometry> all = ConvCheckChild.Geometries();
         Assert.True(all.Count > 100, $"only {all.Count} geometries");
         foreach (ConvGeometry g in all)
-            AssertConvMatchesFloat64(g.Batch, g.InChannels, g.OutChannels, g.Size, g.Kernel, g.Stride, g.Padding, g.Groups, g.ToString());
+            AssertConvMatchesFloat64(g.Batch, g.InChannels, g.OutChannels, g.Size, g.Kernel, g.Stride, g.Padding, g.Groups, g.ToString(), g.ChannelsLast);
+        Assert.Equal(all.Count / 2, all.Count(g => g.ChannelsLast));   // training batches are channels-last: both layouts are checked
     }
 
-    static void AssertConvMatchesFloat64(int batch, int inC, int outC, int size, int kernel, int stride, int padding, int groups, string label = "")
+    static void AssertConvMatchesFloat64(int batch, int inC, int outC, int size, int kernel, int stride, int padding, int groups, string label = "", bool channelsLast = false)
     {
         using var scope = NewDisposeScope();
-        var x = randn(batch, inC, size, size).requires_grad_(true);
+        Tensor Layout(Tensor t) => channelsLast ? MemoryLayout.ChannelsLast(t) : t;
+        var x = Layout(randn(batch, inC, size, size)).requires_grad_(true);
         var w = (randn(outC, inC / groups, kernel, kernel) * 0.2).detach().requires_grad_(true);
         var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
         var w64 = w.detach().to(ScalarType.Float64).requires_grad_(true);
         long[] strides = [stride, stride], pads = [padding, padding];
         var y = F.conv2d(x, w, strides: strides, padding: pads, groups: groups);
         var y64 = F.conv2d(x64, w64, strides: strides, padding: pads, groups: groups);
-        var g = randn_like(y);
+        var g = Layout(randn_like(y));
         (y * g).sum().backward();
         (y64 * g.to(ScalarType.Float64)).sum().backward();
         AssertClose(label + " forward", y, y64);

@@ -17,7 +17,7 @@ public sealed record ConvErrors(double Forward, double InputGradient, double Wei
     {
         using var scope = NewDisposeScope();
         var generator = new TorchSharp.torch.Generator((ulong)seed);
-        var x = randn([g.Batch, g.InChannels, g.Size, g.Size], generator: generator).requires_grad_(true);
+        var x = Layout(randn([g.Batch, g.InChannels, g.Size, g.Size], generator: generator), g).requires_grad_(true);
         var w = (randn([g.OutChannels, g.InChannels / g.Groups, g.Kernel, g.Kernel], generator: generator)
                  * (1.0 / Math.Sqrt(g.InChannels / g.Groups * g.Kernel * g.Kernel))).detach().requires_grad_(true);
         var x64 = x.detach().to(ScalarType.Float64).requires_grad_(true);
@@ -25,11 +25,13 @@ public sealed record ConvErrors(double Forward, double InputGradient, double Wei
         long[] strides = [g.Stride, g.Stride], pads = [g.Padding, g.Padding];
         var y = F.conv2d(x, w, strides: strides, padding: pads, groups: g.Groups);
         var y64 = F.conv2d(x64, w64, strides: strides, padding: pads, groups: g.Groups);
-        var upstream = randn(y.shape, generator: generator);
+        var upstream = Layout(randn(y.shape, generator: generator), g);
         (y * upstream).sum().backward();
         (y64 * upstream.to(ScalarType.Float64)).sum().backward();
         return new ConvErrors(Relative(y, y64), Relative(x.grad!, x64.grad!), Relative(w.grad!, w64.grad!));
     }
+
+    static Tensor Layout(Tensor t, ConvGeometry g) => g.ChannelsLast ? MemoryLayout.ChannelsLast(t) : t;
 
     static double Relative(Tensor actual, Tensor expected) =>
         ((actual.to(ScalarType.Float64) - expected).abs().max() / expected.abs().max().clamp_min(1e-30)).item<double>();

@@ -34,7 +34,7 @@ public static class ConvCheckChild
         return 0;
     }
 
-    /// <summary>The fixed geometries, then each distinct conv of the listed models at each batch size.</summary>
+    /// <summary>The fixed geometries, then each distinct conv of the listed models at each batch size, in each layout.</summary>
     public static IReadOnlyList<ConvGeometry> Geometries()
     {
         var found = new List<ConvGeometry>(ConvCheckSet.Fixed);
@@ -42,7 +42,7 @@ public static class ConvCheckChild
             foreach (ConvGeometry layer in Trace(model, new ModelOptions(Classes: 10, InChannels: inChannels, InputSize: size, Width: width)))
                 foreach (int batch in ConvCheckSet.Batches)
                     found.Add(layer with { Batch = batch });
-        return found.Distinct().ToList();
+        return found.Distinct().SelectMany(g => ConvCheckSet.Layouts.Select(last => g with { ChannelsLast = last })).ToList();
     }
 
     /// <summary>Every conv layer's geometry, read from one forward pass with hooks.</summary>

@@ -3,11 +3,12 @@ using System.Globalization;
 namespace DepthPrune.Runtime.Isa;
 
 /// <summary>One float32 convolution as oneDNN sees it: batch, channels, input size, kernel,
-/// stride, padding and groups (square kernels and inputs, as every zoo model uses).</summary>
-public sealed record ConvGeometry(int Batch, int InChannels, int OutChannels, int Size, int Kernel, int Stride, int Padding, int Groups)
+/// stride, padding and groups (square kernels and inputs, as every zoo model uses), and the memory
+/// layout of input and gradients (channels-last is what training batches use; other kernels run on it).</summary>
+public sealed record ConvGeometry(int Batch, int InChannels, int OutChannels, int Size, int Kernel, int Stride, int Padding, int Groups, bool ChannelsLast = false)
 {
     public override string ToString() => string.Join(",", new[] { Batch, InChannels, OutChannels, Size, Kernel, Stride, Padding, Groups }
-        .Select(v => v.ToString(CultureInfo.InvariantCulture)));
+        .Select(v => v.ToString(CultureInfo.InvariantCulture))) + (ChannelsLast ? ",channels-last" : "");
 }
 
 /// <summary>What the ISA check covers: hand-picked geometries (the oracle's, including two that
@@ -41,8 +42,11 @@ public static class ConvCheckSet
     /// <summary>Each model layer is checked at these batch sizes (1: single-image inference).</summary>
     public static readonly int[] Batches = [1, 8, 64];
 
+    /// <summary>Every geometry is checked in both layouts: contiguous and channels-last.</summary>
+    public static readonly bool[] Layouts = [false, true];
+
     /// <summary>Names the set, for the cache key: a change here re-verifies.</summary>
-    public static string Description =>
+    public static string Description => "layouts nchw+channels-last|" +
         string.Join(";", Fixed.Select(g => g.ToString())) + "|" +
         string.Join(";", Models.Select(m => FormattableString.Invariant($"{m.Model}:{m.Width}:{m.InChannels}:{m.Size}"))) + "|" +
         string.Join(",", Batches);
