@@ -1,6 +1,6 @@
 """PyTorch half of bench/torch-parity/run: the same models as DepthPrune's zoo (same layers,
 channel counts and parameter counts), the same tensors, batch, threads and job as our half."""
-import sys, time
+import os, sys, time
 import numpy as np
 import torch
 import torch.nn as nn
@@ -123,6 +123,14 @@ class Mlp(nn.Module):
 MODELS = {"resnet18-cifar": ResNet18Cifar, "mobilenetv2-cifar": MobileNetV2Cifar, "vgg16bn": Vgg16Bn, "mlp": Mlp}
 
 
+# PARITY_CHANNELS_LAST=1: PyTorch in the layout DepthPrune's loader gives its batches (not its default).
+CHANNELS_LAST = os.environ.get("PARITY_CHANNELS_LAST") == "1"
+
+
+def layout(x):
+    return x.contiguous(memory_format=torch.channels_last) if CHANNELS_LAST else x
+
+
 def load(directory, name):
     labels = torch.from_numpy(np.fromfile(f"{directory}/{name}.i64", dtype=np.int64))
     images = torch.from_numpy(np.fromfile(f"{directory}/{name}.f32", dtype=np.float32)).reshape(len(labels), 3, 32, 32)
@@ -135,7 +143,7 @@ def train_epoch(model, opt, images, labels, batch, generator):
     loss_sum, correct = 0.0, 0
     for i in range(0, len(labels), batch):
         idx = order[i:i + batch]
-        x, y = images[idx], labels[idx]
+        x, y = layout(images[idx]), labels[idx]
         opt.zero_grad()
         logits = model(x)
         loss = F.cross_entropy(logits, y)
@@ -151,7 +159,7 @@ def evaluate(model, images, labels):
     loss, top1 = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(labels), 256):
-            x, y = images[i:i + 256], labels[i:i + 256]
+            x, y = layout(images[i:i + 256]), labels[i:i + 256]
             logits = model(x)
             loss += F.cross_entropy(logits, y, reduction="sum").item()
             top1 += (logits.topk(5, 1).indices[:, 0] == y).sum().item()
@@ -165,6 +173,8 @@ def main():
     train_x, train_y = load(directory, "train")
     test_x, test_y = load(directory, "test")
     model = MODELS[model_name](width)
+    if CHANNELS_LAST:
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     generator = torch.Generator().manual_seed(0)
     warm = 3 * batch   # first-call costs, as on our side
@@ -177,7 +187,8 @@ def main():
     evaluate(model, test_x, test_y)
     evaluation = time.perf_counter() - start
     params = sum(p.numel() for p in model.parameters())
-    print(f"pytorch {model_name} w{width:g} params={params} train_ips={len(train_y) / train:.1f} "
+    side = "pytorch-channels-last" if CHANNELS_LAST else "pytorch"
+    print(f"{side} {model_name} w{width:g} params={params} train_ips={len(train_y) / train:.1f} "
           f"eval_ips={len(test_y) / evaluation:.1f} torch={torch.__version__} threads={torch.get_num_threads()}")
 
 
