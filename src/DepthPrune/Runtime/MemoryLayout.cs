@@ -5,7 +5,7 @@ namespace DepthPrune.Runtime;
 /// <summary>Image batches in channels-last order (NHWC in memory, still indexed [N,C,H,W]).
 /// oneDNN's convolutions run without reordering on that layout and BatchNorm, ReLU and the residual
 /// adds keep it, so every conv net trains and evaluates faster on CPU (bench/torch-parity);
-/// the values are the same. TorchSharp has no memory_format argument: the NHWC copy below, viewed
+/// the values are the same, results differ only by the kernels' rounding. TorchSharp has no memory_format argument: the NHWC copy below, viewed
 /// with channels-last strides, is what PyTorch's x.to(memory_format=torch.channels_last) makes
 /// (strides set explicitly, so a single-channel batch is marked channels-last too).</summary>
 public static class MemoryLayout
@@ -14,7 +14,8 @@ public static class MemoryLayout
     {
         if (images.dim() != 4 || IsChannelsLast(images)) return images;
         long n = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
-        using var nhwc = images.permute(0, 2, 3, 1).contiguous();
+        using var permuted = images.permute(0, 2, 3, 1);
+        using var nhwc = permuted.contiguous();
         return nhwc.as_strided([n, c, h, w], [h * w * c, 1, w * c, c]);
     }
 
