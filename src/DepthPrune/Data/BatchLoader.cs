@@ -15,6 +15,11 @@ namespace DepthPrune.Data;
 /// `prefetch` > 0 builds that many batches ahead on a background thread instead.</summary>
 public sealed class BatchLoader(ImageSet set, int batchSize, Pipeline pipeline, bool shuffle, int seed, Compute compute, int prefetch = 0)
 {
+    /// <summary>Held in a field: a Scalar converted implicitly at the call can be finalized by the
+    /// GC while libtorch still reads it (TorchSharp keeps only its raw handle), which failed a run
+    /// with "Unknown scalar type" in div_.</summary>
+    static readonly Scalar ByteScale = 255f.ToScalar();
+
     public ImageSet Set { get; } = set;
     public int BatchSize { get; } = batchSize > 0 ? batchSize : throw new UsageException($"--batch-size {batchSize}: must be positive");
     public int BatchesPerEpoch => (Set.Count + BatchSize - 1) / BatchSize;
@@ -66,7 +71,7 @@ public sealed class BatchLoader(ImageSet set, int batchSize, Pipeline pipeline, 
         int start = b * BatchSize, count = Math.Min(BatchSize, Set.Count - start);
         var indices = order.AsSpan(start, count).ToArray();
         var index = tensor(indices, int64);
-        var pixels = Set.Images.index_select(0, index).to(float32).div_(255f);
+        var pixels = Set.Images.index_select(0, index).to(float32).div_(ByteScale);
         using var random = new Generator((ulong)Seeding.Derive(seed, epoch, b));
         var inputs = pipeline.Apply(pixels, random).to(compute.Device);
         if (compute.Device.type == DeviceType.CPU) inputs = MemoryLayout.ChannelsLast(inputs);

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Data;
@@ -16,7 +17,8 @@ public static class ChannelStats
         {
             using var scope = NewDisposeScope();
             long n = Math.Min(chunk, set.Count - start);
-            var x = set.Images.narrow(0, start, n).to(float64).div_(255.0);
+            using var byteScale = 255.0.ToScalar();   // kept alive through the call (see BatchLoader.ByteScale)
+            var x = set.Images.narrow(0, start, n).to(float64).div_(byteScale);
             double[] s = x.sum([0, 2, 3]).data<double>().ToArray();
             double[] q = x.square().sum([0, 2, 3]).data<double>().ToArray();
             for (int c = 0; c < channels; c++) { sum[c] += s[c]; sumSq[c] += q[c]; }

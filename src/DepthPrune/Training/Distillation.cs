@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Training;
@@ -24,10 +25,12 @@ public sealed record Distillation(nn.Module<Tensor, Tensor> Teacher, double Temp
     public static Tensor Loss(Tensor student, Tensor teacher, Tensor targets, double temperature, double alpha, double labelSmoothing = 0)
     {
         using var scope = NewDisposeScope();
+        // Scalars held by `using` until the ops have run (an implicit one can be finalized mid-call).
+        using Scalar t = temperature.ToScalar(), hardWeight = (1 - alpha).ToScalar(), softWeight = (alpha * temperature * temperature).ToScalar();
         var hard = nn.functional.cross_entropy(student, targets, label_smoothing: labelSmoothing);
-        var logStudent = nn.functional.log_softmax(student / temperature, 1);
-        var logTeacher = nn.functional.log_softmax(teacher / temperature, 1);
+        var logStudent = nn.functional.log_softmax(student.div(t), 1);
+        var logTeacher = nn.functional.log_softmax(teacher.div(t), 1);
         var soft = (logTeacher.exp() * (logTeacher - logStudent)).sum(1).mean();
-        return (hard * (1 - alpha) + soft * (alpha * temperature * temperature)).MoveToOuterDisposeScope();
+        return (hard.mul(hardWeight) + soft.mul(softWeight)).MoveToOuterDisposeScope();
     }
 }
