@@ -23,6 +23,7 @@ public static class InfoCommand
                         isa = info.Isa.Isa, source = info.Isa.SourceName, detail = info.Isa.Detail,
                         rejected = info.Isa.Rejected.Select(r => new { isa = r.Isa, reason = r.Reason }),
                     },
+                    cpu_batch_layout = MemoryLayout.Describe(),
                 }));
             else
             {
@@ -34,6 +35,7 @@ public static class InfoCommand
                 output.WriteLine($"cpu          {info.Cpu}");
                 output.WriteLine($"oneDNN ISA   {info.Isa.Isa} ({info.Isa.SourceName}: {info.Isa.Detail})");
                 foreach (var r in info.Isa.Rejected) output.WriteLine($"  rejected   {r.Isa}: {r.Reason}");
+                output.WriteLine($"CPU batches  {MemoryLayout.Describe()}");
                 output.WriteLine($"native       {(info.NativeLoaded ? "loaded" : "NOT loaded: " + info.LoadError)}");
             }
             return info.NativeLoaded ? CliApp.Ok : CliApp.Failure;

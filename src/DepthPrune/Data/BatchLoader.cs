@@ -74,7 +74,7 @@ public sealed class BatchLoader(ImageSet set, int batchSize, Pipeline pipeline, 
         var pixels = Set.Images.index_select(0, index).to(float32).div_(ByteScale);
         using var random = new Generator((ulong)Seeding.Derive(seed, epoch, b));
         var inputs = pipeline.Apply(pixels, random).to(compute.Device);
-        if (compute.Device.type == DeviceType.CPU) inputs = MemoryLayout.ChannelsLast(inputs);
+        if (compute.Device.type == DeviceType.CPU && MemoryLayout.ForCpuBatches) inputs = MemoryLayout.ChannelsLast(inputs);
         var targets = tensor(indices.Select(i => Set.Labels[i]).ToArray(), int64).to(compute.Device);
         return new Batch(inputs.MoveToOuterDisposeScope(), targets.MoveToOuterDisposeScope(), b);
     }

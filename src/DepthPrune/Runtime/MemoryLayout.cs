@@ -10,6 +10,16 @@ namespace DepthPrune.Runtime;
 /// (strides set explicitly, so a single-channel batch is marked channels-last too).</summary>
 public static class MemoryLayout
 {
+    /// <summary>DEPTHPRUNE_CHANNELS_LAST=0 keeps CPU batches contiguous (to compare, or where
+    /// contiguous kernels prove faster).</summary>
+    public const string Variable = "DEPTHPRUNE_CHANNELS_LAST";
+
+    /// <summary>Whether loaders hand out channels-last CPU batches in this process.</summary>
+    public static bool ForCpuBatches { get; } = Environment.GetEnvironmentVariable(Variable) != "0";
+
+    /// <summary>What CPU batches use, and why, for `depthprune info`.</summary>
+    public static string Describe() => ForCpuBatches ? "channels-last" : $"contiguous ({Variable}=0)";
+
     public static Tensor ChannelsLast(Tensor images)
     {
         if (images.dim() != 4 || IsChannelsLast(images)) return images;

@@ -26,6 +26,8 @@ public class CliConventionTests
         Assert.StartsWith("0.107", root.GetProperty("torchsharp").GetString());
         Assert.False(string.IsNullOrEmpty(root.GetProperty("version").GetString()));
         Assert.StartsWith("2.", root.GetProperty("libtorch").GetString());
+        // The test host leaves DEPTHPRUNE_CHANNELS_LAST unset: CPU batches are channels-last.
+        Assert.Equal("channels-last", root.GetProperty("cpu_batch_layout").GetString());
     }
 
     [Theory]
