@@ -33,7 +33,7 @@ public class LoaderTests
     [Fact]
     public void Cpu_image_batches_are_channels_last_with_the_values_of_the_contiguous_layout()
     {
-        // Three channels 0,1,2 of a 2x2 image i hold 100i + 10c + p (p the pixel): any layout slip shows.
+        // Pixel (c, y, x) of the 3-channel 2x2 image i holds 20i + 4c + 2y + x: any layout slip shows.
         int n = 5;
         var pixels = Enumerable.Range(0, n).SelectMany(i => Enumerable.Range(0, 12).Select(k => (byte)(i * 20 + k))).ToArray();
         using var set = ImageSet.FromBytes(pixels, [n, 3, 2, 2], Enumerable.Range(0, n).Select(i => (long)i).ToArray(), ["a"], "rgb");
