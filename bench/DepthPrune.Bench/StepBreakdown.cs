@@ -49,21 +49,15 @@ static class StepBreakdown
                 Lap("step's tensors disposed");
             }
         }
-        double total = parts.Values.Sum(Median);
+        double total = parts.Values.Sum(Timing.MedianOf);
         Console.WriteLine($"ResNet-18 w0.25, CIFAR-10 batches of 128 (channels-last: {FirstBatchIsChannelsLast(loader)}), {get_num_threads()} threads, {epochs} epochs of {images:N0} images; median ms per batch:");
         foreach (var (part, ms) in parts)
-            Console.WriteLine(FormattableString.Invariant($"  {part,-26} {Median(ms),8:F2} ms  {Median(ms) / total,6:P1}"));
+            Console.WriteLine(FormattableString.Invariant($"  {part,-26} {Timing.MedianOf(ms),8:F2} ms  {Timing.MedianOf(ms) / total,6:P1}"));
     }
 
     static bool FirstBatchIsChannelsLast(BatchLoader loader)
     {
         using var first = loader.Epoch(0).First();
         return MemoryLayout.IsChannelsLast(first.Inputs);
-    }
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

@@ -13,11 +13,11 @@ public static class ChannelStats
         var sum = new double[channels];
         var sumSq = new double[channels];
         long perChannel = 0;
+        using var byteScale = 255.0.ToScalar();   // kept alive through the calls (see BatchLoader.ByteScale)
         for (long start = 0; start < set.Count; start += chunk)
         {
             using var scope = NewDisposeScope();
             long n = Math.Min(chunk, set.Count - start);
-            using var byteScale = 255.0.ToScalar();   // kept alive through the call (see BatchLoader.ByteScale)
             var x = set.Images.narrow(0, start, n).to(float64).div_(byteScale);
             double[] s = x.sum([0, 2, 3]).data<double>().ToArray();
             double[] q = x.square().sum([0, 2, 3]).data<double>().ToArray();

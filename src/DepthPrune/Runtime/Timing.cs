@@ -25,7 +25,8 @@ public static class Timing
         return times.Select(MedianOf).ToArray();
     }
 
-    static double MedianOf(List<double> values)
+    /// <summary>The median of the values (sorts the list in place).</summary>
+    public static double MedianOf(List<double> values)
     {
         values.Sort();
         int n = values.Count;
