@@ -14,7 +14,8 @@ public sealed class TrainArgs
     readonly Option<double?> momentum = NumberOptions.Optional<double>("--momentum", "SGD momentum (default: preset)", v => v is >= 0 and < 1, "must lie in [0,1)");
     readonly Option<bool> nesterov = new("--nesterov") { Description = "Nesterov momentum" };
     readonly Option<double?> weightDecay = NumberOptions.Optional<double>("--weight-decay", "Weight decay (default: preset)", v => v >= 0, "must be >= 0");
-    readonly Option<string?> schedule = new("--schedule") { Description = "constant, multistep or cosine (default: preset)" };
+    readonly Option<string?> schedule = new("--schedule") { Description = "constant, multistep, cosine or restarts (cosine cycles of --restart-every epochs) (default: preset)" };
+    readonly Option<double> restartEvery = NumberOptions.WithDefault("--restart-every", "Epochs in one cosine cycle of --schedule restarts", 1.0, v => v > 0, "must be positive (epochs)");
     readonly Option<int[]?> milestones = NumberOptions.List<int>("--milestones", "Epochs at which multistep multiplies the rate by --gamma", v => v > 0, "milestones are positive epochs");
     readonly Option<double?> gamma = NumberOptions.Optional<double>("--gamma", "Multistep factor (default: preset)", v => v is > 0 and <= 1, "must lie in (0,1]");
     readonly Option<int> warmup = NumberOptions.WithDefault("--warmup-epochs", "Linear warm-up epochs", 0, v => v >= 0, "must be >= 0");
@@ -27,8 +28,8 @@ public sealed class TrainArgs
         epochs = NumberOptions.Optional<int>(epochsFlag, epochsHelp, v => v >= 0, "must be >= 0");
         preset.Validators.Add(r => { if (!TrainPresets.Names.Contains(r.GetValueOrDefault<string>())) r.AddError($"--preset: expected one of {string.Join(", ", TrainPresets.Names)}"); });
         optimizer.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string s && s is not ("sgd" or "adam" or "adamw")) r.AddError($"--optimizer '{s}': expected sgd, adam or adamw"); });
-        schedule.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string s && s is not ("constant" or "multistep" or "cosine")) r.AddError($"--schedule '{s}': expected constant, multistep or cosine"); });
-        foreach (Option o in new Option[] { preset, epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, milestones, gamma, warmup, labelSmoothing, clip, checkpointEvery })
+        schedule.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is string s && ParseSchedule(s) is null) r.AddError($"--schedule '{s}': expected constant, multistep, cosine or restarts"); });
+        foreach (Option o in new Option[] { preset, epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, restartEvery, milestones, gamma, warmup, labelSmoothing, clip, checkpointEvery })
             command.Options.Add(o);
     }
 
@@ -44,7 +45,8 @@ public sealed class TrainArgs
         Momentum = parsed.GetValue(momentum) ?? fromPreset.Momentum,
         Nesterov = parsed.GetValue(nesterov) || fromPreset.Nesterov,
         WeightDecay = parsed.GetValue(weightDecay) ?? fromPreset.WeightDecay,
-        Schedule = parsed.GetValue(schedule) switch { "constant" => ScheduleKind.Constant, "multistep" => ScheduleKind.MultiStep, "cosine" => ScheduleKind.Cosine, _ => fromPreset.Schedule },
+        Schedule = parsed.GetValue(schedule) is string s ? ParseSchedule(s)!.Value : fromPreset.Schedule,
+        RestartEvery = parsed.GetValue(restartEvery),
         Milestones = parsed.GetValue(milestones) ?? fromPreset.Milestones,
         Gamma = parsed.GetValue(gamma) ?? fromPreset.Gamma,
         WarmupEpochs = parsed.GetValue(warmup),
@@ -52,5 +54,14 @@ public sealed class TrainArgs
         ClipGradNorm = parsed.GetValue(clip),
         CheckpointEveryBatches = parsed.GetValue(checkpointEvery),
         Seed = seed,
+    };
+
+    static ScheduleKind? ParseSchedule(string name) => name switch
+    {
+        "constant" => ScheduleKind.Constant,
+        "multistep" => ScheduleKind.MultiStep,
+        "cosine" => ScheduleKind.Cosine,
+        "restarts" => ScheduleKind.Restarts,
+        _ => null,
     };
 }

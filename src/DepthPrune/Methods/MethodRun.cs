@@ -285,7 +285,7 @@ public static class MethodRun
     {
         if (s.Options.EarlyStop is not double fraction || validation is null) return null;
         int batchesPerEpoch = (s.Data.Train.Count + s.Options.Finetune.BatchSize - 1) / s.Options.Finetune.BatchSize;
-        int every = Math.Max(1, (int)Math.Round(s.Options.EarlyStopEvery * batchesPerEpoch));
+        int every = TrainOptions.BatchesPer(s.Options.EarlyStopEvery, batchesPerEpoch);
         double? previous = null;   // not kept in checkpoints: a fine-tune resumed mid-way needs one more check to see a plateau
         string? Verdict(double top1, long position)
         {

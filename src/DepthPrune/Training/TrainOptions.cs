@@ -1,7 +1,10 @@
 namespace DepthPrune.Training;
 
 public enum OptimizerKind { Sgd, Adam, AdamW }
-public enum ScheduleKind { Constant, MultiStep, Cosine }
+/// <summary>Restarts: cosine from the peak rate to zero over every RestartEvery epochs, then again
+/// from the peak (SGDR, Loshchilov and Hutter 2017); a check made at a cycle's end sees a model
+/// taken to a low rate.</summary>
+public enum ScheduleKind { Constant, MultiStep, Cosine, Restarts }
 
 /// <summary>Everything that defines a training run. Learning rates are a pure function of
 /// (epoch, batch), so a resumed run needs no scheduler state.</summary>
@@ -18,6 +21,9 @@ public sealed record TrainOptions
     public int[] Milestones { get; init; } = [];
     public double Gamma { get; init; } = 0.1;
     public int WarmupEpochs { get; init; }
+    /// <summary>Length of one cosine cycle of the Restarts schedule, in epochs (rounded to whole
+    /// batches the same way as the early-stop checks, so the two line up).</summary>
+    public double RestartEvery { get; init; } = 1;
     public double LabelSmoothing { get; init; }
     public double? ClipGradNorm { get; init; }
     public int Seed { get; init; }
@@ -36,6 +42,7 @@ public sealed record TrainOptions
         Require(WarmupEpochs >= 0, $"--warmup-epochs {WarmupEpochs}: must be >= 0");
         Require(ClipGradNorm is null or > 0, $"--clip-grad-norm {ClipGradNorm}: must be positive");
         Require(Milestones.All(m => m > 0), "--milestones: epochs must be positive");
+        Require(RestartEvery > 0 && double.IsFinite(RestartEvery), $"--restart-every {RestartEvery}: must be positive (epochs)");
     }
 
     /// <summary>The learning rate at a fractional epoch position.</summary>
@@ -47,7 +54,14 @@ public sealed record TrainOptions
         {
             ScheduleKind.MultiStep => LearningRate * Math.Pow(Gamma, Milestones.Count(m => epoch >= m)),
             ScheduleKind.Cosine => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (t - WarmupEpochs) / Math.Max(1e-9, Epochs - WarmupEpochs))),
+            ScheduleKind.Restarts => RestartsRate((long)epoch * batchesPerEpoch + batch - (long)WarmupEpochs * batchesPerEpoch, BatchesPer(RestartEvery, batchesPerEpoch)),
             _ => LearningRate,
         };
     }
+
+    /// <summary>A span in epochs as a whole number of batches (at least one).</summary>
+    public static int BatchesPer(double epochs, int batchesPerEpoch) => Math.Max(1, (int)Math.Round(epochs * batchesPerEpoch));
+
+    /// <summary>Position j of a cycle of n batches: the peak at j = 0, near zero at j = n - 1.</summary>
+    double RestartsRate(long position, int cycle) => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (position % cycle) / cycle));
 }

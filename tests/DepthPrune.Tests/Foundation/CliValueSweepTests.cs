@@ -68,6 +68,8 @@ public class CliValueSweepTests
     [InlineData("nepenthe --out x --early-stop-every 0", "--early-stop-every 0: must be positive (epochs)")]
     [InlineData("easier --out x --max-removals 0", "--max-removals 0: must be >= 1")]
     [InlineData("egp --out x --probe-sample -5", "--probe-sample -5: must be >= 0 (images)")]
+    [InlineData("train --schedule sgdr", "--schedule 'sgdr': expected constant, multistep, cosine or restarts")]
+    [InlineData("easier --out x --restart-every 0", "--restart-every 0: must be positive (epochs)")]
     public void Out_of_range_values_say_what_was_expected(string args, string message)
     {
         var (code, _, err) = Run(args.Split(' '));

@@ -109,6 +109,11 @@ public class TrainerTests
         Assert.Equal(0.5, cosine.LearningRateAt(2, 0, 10), 12);
         var warm = new TrainOptions { Epochs = 4, LearningRate = 1, Schedule = ScheduleKind.Constant, WarmupEpochs = 2 };
         Assert.Equal(0.5, warm.LearningRateAt(0, 9, 10), 12);   // (0.9 + 0.1) / 2
+        var restarts = new TrainOptions { Epochs = 2, LearningRate = 1, Schedule = ScheduleKind.Restarts, RestartEvery = 0.4 };
+        // 0.4 x 10 = 4 batches a cycle: 1, (1 + cos(pi/4))/2, 1/2, (1 - cos(pi/4))/2, then the peak again, across the epoch's end.
+        double[] expected = [1, (1 + Math.Sqrt(0.5)) / 2, 0.5, (1 - Math.Sqrt(0.5)) / 2, 1, (1 + Math.Sqrt(0.5)) / 2, 0.5, (1 - Math.Sqrt(0.5)) / 2, 1, (1 + Math.Sqrt(0.5)) / 2, 0.5, (1 - Math.Sqrt(0.5)) / 2];
+        for (int position = 0; position < expected.Length; position++)
+            Assert.Equal(expected[position], restarts.LearningRateAt(position / 10, position % 10, 10), 12);
     }
 
     [Fact]
@@ -116,6 +121,7 @@ public class TrainerTests
     {
         Assert.Contains("--lr", Assert.Throws<UsageException>(() => (Options with { LearningRate = -1 }).Validate()).Message);
         Assert.Contains("--momentum", Assert.Throws<UsageException>(() => (Options with { Momentum = 1.5 }).Validate()).Message);
+        Assert.Contains("--restart-every", Assert.Throws<UsageException>(() => (Options with { RestartEvery = 0 }).Validate()).Message);
     }
 
     [Fact]
