@@ -220,7 +220,7 @@ public static class MethodRun
                 }
                 run = run with { Iterations = [.. run.Iterations, record] };
                 if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = iterationPath };
-                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = NextAllowance(Budget(), s.Options.MaxRemovals, earlyStop, judged: s.Options.EarlyStop is not null) };
+                state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = NextAllowance(Budget(), s.Options.MaxRemovals, earlyStop, judged: s.Options.EarlyStop is not null, BatchesPerEpoch(s)) };
                 Checkpoint.Save(iterationPath, model, Meta(state, "iteration"), masks);
                 log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%{(record.ValTop1 is double vt ? $" (validation {vt:F2}%)" : "")}, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}), " +
                     $"fine-tuned on {record.ImagesTrained:N0} images{(record.StoppedEarly is null ? "" : $" ({earlyStop!.Reason})")}{(record.WithinTolerance ? "" : " - below tolerance")}");
@@ -268,9 +268,13 @@ public static class MethodRun
     internal const string Recovered = "recovered", Plateau = "within tolerance, no longer improving", GaveUp = "gave up";
 
     /// <summary>Removals allowed after an accepted iteration: twice as many (up to max) only when
-    /// it had room to spare, back at its first check (or always, when no check judges recovery).</summary>
-    internal static int NextAllowance(int current, int max, EarlyStop? earlyStop, bool judged) =>
-        !judged || earlyStop is { Reason: Recovered, StoppedCheck: 1 } ? Math.Min(max, 2 * current) : current;
+    /// it had room to spare, back within a quarter epoch (the first check at or after it), or
+    /// always when no check judges recovery.</summary>
+    internal static int NextAllowance(int current, int max, EarlyStop? earlyStop, bool judged, int batchesPerEpoch) =>
+        !judged || earlyStop is { Reason: Recovered, StoppedPosition: long at } && at <= FirstCheckFrom(TrainOptions.BatchesPer(0.25, batchesPerEpoch), earlyStop.EveryBatches)
+            ? Math.Min(max, 2 * current) : current;
+
+    static long FirstCheckFrom(long position, int every) => (position + every - 1) / every * every;
 
     /// <summary>What a failed fine-tune would lead to: the run's end (None), or a roll-back of one
     /// removal (Single, under --retries) or of several taken at once (Several).</summary>
@@ -284,8 +288,10 @@ public static class MethodRun
     static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore, Trial trial, Action<string> log)
     {
         if (s.Options.EarlyStop is not double fraction || validation is null) return null;
-        int batchesPerEpoch = (s.Data.Train.Count + s.Options.Finetune.BatchSize - 1) / s.Options.Finetune.BatchSize;
+        int batchesPerEpoch = BatchesPerEpoch(s);
         int every = TrainOptions.BatchesPer(s.Options.EarlyStopEvery, batchesPerEpoch);
+        // Give-up points in epochs, whatever the check spacing: at or after half an epoch, and one epoch.
+        int half = TrainOptions.BatchesPer(0.5, batchesPerEpoch), one = TrainOptions.BatchesPer(1, batchesPerEpoch);
         double? previous = null;   // not kept in checkpoints: a fine-tune resumed mid-way needs one more check to see a plateau
         string? Verdict(double top1, long position)
         {
@@ -293,10 +299,10 @@ public static class MethodRun
             previous = top1;
             if (top1 >= denseScore - fraction * s.Options.Tolerance) return Recovered;
             if (plateau && top1 >= denseScore - s.Options.Tolerance) return Plateau;
-            // Clearly failing: twice the tolerance down after two checks, or still outside it after
-            // four. Several removals get two checks: falling back to fewer costs less than waiting.
-            bool hopeless = position >= 2 * every && top1 < denseScore - (trial == Trial.Several ? 1 : 2) * s.Options.Tolerance
-                || position >= 4 * every && top1 < denseScore - s.Options.Tolerance;
+            // Clearly failing: twice the tolerance down after half an epoch, or still outside it after
+            // one. Several removals get half an epoch: falling back to fewer costs less than waiting.
+            bool hopeless = position >= half && top1 < denseScore - (trial == Trial.Several ? 1 : 2) * s.Options.Tolerance
+                || position >= one && top1 < denseScore - s.Options.Tolerance;
             return trial != Trial.None && hopeless ? GaveUp : null;
         }
         return new EarlyStop
@@ -311,6 +317,8 @@ public static class MethodRun
             },
         };
     }
+
+    static int BatchesPerEpoch(MethodRunSetup s) => (s.Data.Train.Count + s.Options.Finetune.BatchSize - 1) / s.Options.Finetune.BatchSize;
 
     static ZooModel StartModel(MethodRunSetup s)
     {

@@ -13,8 +13,8 @@ public sealed class EarlyStop
     /// <summary>The (epoch, batch) the stage stopped at, or null when it ran its whole schedule.</summary>
     public (int Epoch, int Batch)? StoppedAt { get; set; }
     public string? Reason { get; set; }
-    /// <summary>Which check (1 = the first) stopped the stage, or null.</summary>
-    public long? StoppedCheck { get; set; }
+    /// <summary>Batches trained in the stage when it stopped, or null.</summary>
+    public long? StoppedPosition { get; set; }
 
     /// <summary>Images the stage trained on, as an uninterrupted run spends them.</summary>
     public long ImagesTrained(TrainOptions o, int trainCount) => StoppedAt is var (epoch, batch)
@@ -26,7 +26,7 @@ public sealed class EarlyStop
     {
         long position = (long)epoch * batchesPerEpoch + batch;
         if (position == 0 || position % EveryBatches != 0 || Check(position) is not { } reason) return false;
-        (StoppedAt, Reason, StoppedCheck) = ((epoch, batch), reason, position / EveryBatches);
+        (StoppedAt, Reason, StoppedPosition) = ((epoch, batch), reason, position);
         return true;
     }
 }

@@ -102,15 +102,17 @@ public class CheapModeTests
     }
 
     [Theory]
-    [InlineData(1L, "recovered", 2)]   // back at the first check: room to spare
-    [InlineData(2L, "recovered", 1)]   // back only at the second: the model sits near the edge
-    [InlineData(1L, "within tolerance, no longer improving", 1)]
-    [InlineData(null, null, 1)]        // ran the whole cap
-    public void The_allowance_doubles_only_after_an_iteration_back_at_its_first_check(long? check, string? reason, int next)
+    [InlineData(4, 8L, "recovered", 2)]    // 40 batches an epoch, checks every 4: back by the quarter epoch (10 batches; the first check from it is at 12)
+    [InlineData(4, 12L, "recovered", 2)]
+    [InlineData(4, 16L, "recovered", 1)]   // back only later: the model sits near the edge
+    [InlineData(20, 20L, "recovered", 2)]  // checks every half epoch: the first one counts
+    [InlineData(4, 8L, "within tolerance, no longer improving", 1)]
+    [InlineData(4, null, null, 1)]        // ran the whole cap
+    public void The_allowance_doubles_only_after_an_iteration_back_within_a_quarter_epoch(int every, long? at, string? reason, int next)
     {
-        var stop = new EarlyStop { Check = _ => null, EveryBatches = 1, StoppedCheck = check, Reason = reason, StoppedAt = check is null ? null : (0, (int)check.Value) };
-        Assert.Equal(next, MethodRun.NextAllowance(1, 4, stop, judged: true));
-        Assert.Equal(4, MethodRun.NextAllowance(3, 4, null, judged: false));   // nothing judges recovery: it always grows, up to the maximum
+        var stop = new EarlyStop { Check = _ => null, EveryBatches = every, StoppedPosition = at, Reason = reason, StoppedAt = at is null ? null : (0, (int)at.Value) };
+        Assert.Equal(next, MethodRun.NextAllowance(1, 4, stop, judged: true, batchesPerEpoch: 40));
+        Assert.Equal(4, MethodRun.NextAllowance(3, 4, null, judged: false, batchesPerEpoch: 40));   // nothing judges recovery: it always grows, up to the maximum
     }
 
     /// <summary>Removes the first activation not kept; removing the network's first one breaks the classifier.</summary>
