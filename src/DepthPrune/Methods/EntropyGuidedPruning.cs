@@ -10,8 +10,8 @@ namespace DepthPrune.Methods;
 /// always-OFF neurons of candidate layers: their output is held at 0 and the weights feeding
 /// them are pruned. Under the latency objective each iteration also prunes away whole the
 /// lowest-entropy candidate whose removal lets folding save MACs; in a residual block that is the
-/// block's whole main path with its BatchNorms, so the block is its shortcut. The budget is
-/// shared among the others.</summary>
+/// block's whole main path with its BatchNorms, so the block is its shortcut. Its weights count
+/// against the iteration's budget; what is left of it is shared among the others.</summary>
 public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 {
     public override string Name => nepenthe ? "nepenthe" : "egp";
@@ -35,6 +35,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             candidates.Add(new BudgetCandidate(pair.Layer.Module, byName[pair.Slot].Entropy * meanAbs, remaining));
         }
         if (candidates.Count == 0) return removed.Count > 0 ? removed : null;
+        long spent = 0;
         if (c.Options.Objective == RemovalObjective.Latency && PayingLayer(c, pairs, candidates, byName) is { } whole)
         {
             // In a residual block the whole main path goes, BatchNorm shifts included: the block
@@ -44,9 +45,10 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             if (block is null) MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
             else c.Masks.RemoveBranch(c.Model, block);
             var gone = block is null ? [whole.Layer.Module] : new Structure(block.Main).WeightLayers.Select(l => l.Module).ToHashSet();
+            spent = candidates.Where(k => gone.Contains(k.Layer)).Sum(k => k.Remaining);
             candidates.RemoveAll(k => gone.Contains(k.Layer));
         }
-        var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio, c.Options.ShareTemperature);
+        var amounts = PruningBudget.Allocate(candidates, c.Options.PruneRatio, c.Options.ShareTemperature, spent);
         foreach (var pair in pairs.Where(p => amounts.ContainsKey(p.Layer.Module)))
             MagnitudePruning.PruneLayer(c.Model, c.Masks, pair.Layer, amounts[pair.Layer.Module]);
         DeadBranches.Prune(c.Model, c.Masks);   // also applies every mask to the weights

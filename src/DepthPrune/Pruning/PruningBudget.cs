@@ -7,15 +7,17 @@ public readonly record struct BudgetCandidate(string Layer, double Importance, l
 /// <summary>EGP/NEPENTHE budget allocation (DESIGN section 3, steps 3-4): B = zeta * remaining
 /// weights over candidates; share_l = softmax over the pool of (sum_k I_k) / I_l; a layer whose
 /// amount exceeds what it has left is capped, leaves the pool with its weights and I_l, and
-/// the rest of the budget is shared again among the others until no cap is hit.</summary>
+/// the rest of the budget is shared again among the others until no cap is hit. Weights the
+/// iteration already pruned outside the pool (a whole branch, under the latency objective) count
+/// against the budget: B = zeta * (pool + spent) - spent.</summary>
 public static class PruningBudget
 {
-    public static Dictionary<string, long> Allocate(IReadOnlyList<BudgetCandidate> candidates, double zeta, double temperature = 1)
+    public static Dictionary<string, long> Allocate(IReadOnlyList<BudgetCandidate> candidates, double zeta, double temperature = 1, long spent = 0)
     {
         if (zeta is <= 0 or >= 1) throw new Runtime.UsageException($"--prune-ratio {zeta}: must lie in (0,1)");
         var amounts = candidates.ToDictionary(c => c.Layer, _ => 0L);
         var pool = candidates.Where(c => c.Remaining > 0).ToList();
-        double budget = zeta * pool.Sum(c => (double)c.Remaining);
+        double budget = zeta * (pool.Sum(c => (double)c.Remaining) + spent) - spent;
         while (pool.Count > 0 && budget > 0)
         {
             double[] shares = Shares(pool, temperature);

@@ -36,6 +36,17 @@ public class PruningBudgetTests
     }
 
     [Fact]
+    public void Weights_already_pruned_this_iteration_count_against_the_budget()
+    {
+        // 2,000 left in the pool, 1,000 gone with a branch: B = 0.5 x 3,000 - 1,000 = 500, shared evenly.
+        var amounts = PruningBudget.Allocate([new("A", 1, 1000), new("B", 1, 1000)], zeta: 0.5, spent: 1000);
+        Assert.Equal(250, amounts["A"]);
+        Assert.Equal(250, amounts["B"]);
+        // The branch alone used more than zeta of everything: nothing else is pruned.
+        Assert.All(PruningBudget.Allocate([new("A", 1, 1000), new("B", 1, 1000)], zeta: 0.1, spent: 1000).Values, v => Assert.Equal(0, v));
+    }
+
+    [Fact]
     public void Budget_never_exceeds_what_a_layer_has_and_rejects_bad_ratios()
     {
         var amounts = PruningBudget.Allocate([new("A", 0.001, 5), new("B", 10, 5)], zeta: 0.9);
