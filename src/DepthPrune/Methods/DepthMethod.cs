@@ -20,6 +20,10 @@ public sealed class MethodContext
     /// <summary>Activations not to remove: their removal left the tolerance and was undone.</summary>
     public IReadOnlyList<string> Kept { get; init; } = [];
     public required Random Random { get; init; }
+    /// <summary>Training images on which a candidate removal's damage is measured (null: not measured).</summary>
+    public Data.BatchLoader? DamageSample { get; init; }
+    /// <summary>Images the step evaluated (measuring damage), counted with the probes.</summary>
+    public long ImagesEvaluated { get; set; }
 }
 
 /// <summary>One depth-reduction method: a step before fine-tuning (and optionally one after).

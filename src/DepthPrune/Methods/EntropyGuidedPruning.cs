@@ -40,8 +40,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         {
             // In a residual block the whole main path goes, BatchNorm shifts included: the block
             // becomes its shortcut, so the ReLU after the add sees what the shortcut carries.
-            var block = c.Model.Structure.Walk().OfType<ResidualNode>()
-                .LastOrDefault(r => new Structure(r.Main).WeightLayers.Any(l => l.Module == whole.Layer.Module));
+            var block = BlockOf(c.Model, whole.Layer);
             if (block is null) MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
             else c.Masks.RemoveBranch(c.Model, block);
             var gone = block is null ? [whole.Layer.Module] : new Structure(block.Main).WeightLayers.Select(l => l.Module).ToHashSet();
@@ -56,17 +55,33 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
     }
 
     /// <summary>The lowest-entropy candidate (then lowest importance) whose removal lets folding
-    /// save MACs, if any.</summary>
+    /// save MACs, if any; with a damage sample, the one among the lowest-entropy half of those
+    /// (at least two) whose removal costs the least loss on it.</summary>
     static PruningPair? PayingLayer(MethodContext c, IReadOnlyList<PruningPair> pairs, IReadOnlyList<BudgetCandidate> candidates,
         IReadOnlyDictionary<string, LayerEntropy> entropies)
     {
         long baseline = FoldPayoff.FoldedMacs(c.Model);
-        var ranked = candidates.Select(k => (Candidate: k, Pair: pairs.First(p => p.Layer.Module == k.Layer)))
-            .OrderBy(k => entropies[k.Pair.Slot].Entropy).ThenBy(k => k.Candidate.Importance);
-        foreach (var (_, pair) in ranked)
-            if (FoldPayoff.OfPruningAway(c.Model, pair.Layer, baseline) > 0) return pair;
-        return null;
+        var paying = candidates.Select(k => (Candidate: k, Pair: pairs.First(p => p.Layer.Module == k.Layer)))
+            .OrderBy(k => entropies[k.Pair.Slot].Entropy).ThenBy(k => k.Candidate.Importance)
+            .Where(k => FoldPayoff.OfPruningAway(c.Model, k.Pair.Layer, baseline) > 0)
+            .Select(k => k.Pair);
+        if (c.DamageSample is not { } sample) return paying.FirstOrDefault();
+        var list = paying.ToList();
+        if (list.Count == 0) return null;
+        var window = list.Take(Math.Max(2, (list.Count + 1) / 2)).ToList();
+        c.ImagesEvaluated += (long)window.Count * sample.Set.Count;
+        return window.MinBy(p => RemovalDamage.LossWithout(c.Model, GoneWith(c.Model, p.Layer), sample));
     }
+
+    /// <summary>The modules that go when a layer is pruned away: in a residual block, its whole main
+    /// path with the BatchNorms; elsewhere the layer alone.</summary>
+    static IReadOnlyList<string> GoneWith(ZooModel model, WeightNode layer) =>
+        BlockOf(model, layer) is { } block
+            ? new Structure(block.Main).WeightLayers.SelectMany(l => l.Norm is null ? [l.Module] : new[] { l.Module, l.Norm }).ToList()
+            : [layer.Module];
+
+    static ResidualNode? BlockOf(ZooModel model, WeightNode layer) => model.Structure.Walk().OfType<ResidualNode>()
+        .LastOrDefault(r => new Structure(r.Main).WeightLayers.Any(l => l.Module == layer.Module));
 
     /// <summary>Neurons that were OFF on every observation: zero their slot output and prune the
     /// weights that feed them (output rows of the paired conv/linear).</summary>

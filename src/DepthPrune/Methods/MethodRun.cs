@@ -115,7 +115,7 @@ public static class MethodRun
                         Objective = s.Options.Objective.ToString().ToLowerInvariant(), ShareTemperature = s.Options.ShareTemperature,
                         Distill = s.Options.Distill is { } dd ? $"T={dd.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, alpha={dd.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : null,
                         FinetuneEpochs = s.Options.Finetune.Epochs, Total = model.Slots.Count, Dense = denseRecord,
-                        EarlyStop = s.Options.EarlyStop, MaxRemovals = s.Options.MaxRemovals, Retries = s.Options.Retries, ProbeSample = s.Options.ProbeSample,
+                        EarlyStop = s.Options.EarlyStop, MaxRemovals = s.Options.MaxRemovals, Retries = s.Options.Retries, ProbeSample = s.Options.ProbeSample, DamageSample = s.Options.DamageSample,
                     },
                     Budget = s.Options.MaxRemovals,
                 };
@@ -132,6 +132,8 @@ public static class MethodRun
             // The dense model teaches every fine-tuning when distillation is asked for.
             using var teacher = s.Options.Distill is null ? null : Checkpoint.Load(Path.Combine(s.OutDir, Dense), s.Compute);
             var distill = s.Options.Distill is { } d ? new Distillation(teacher!.Model.Net, d.Temperature, d.Alpha) : null;
+            using var damageImages = s.Options.DamageSample > 0 ? RemovalDamage.Sample(s.Data.Train, s.Options.DamageSample, Seeding.Derive(s.Options.Seed, 5151)) : null;
+            var damageSample = damageImages is null ? null : new BatchLoader(damageImages, s.Options.ProbeBatchSize, s.Data.EvalPipeline, shuffle: false, 0, s.Compute);
             SampledEntropy.Result? settled = null;
             // The run's model becomes a saved one (a roll-back, the final fine-tune's start).
             void LoadInPlace(string path)
@@ -153,7 +155,7 @@ public static class MethodRun
                 var context = (SampledEntropy.Result? probe) => new MethodContext
                 {
                     Model = model, Masks = masks, Options = s.Options, Iteration = k, Entropies = probe?.Entropies ?? [], Bounds = probe?.Bounds,
-                    MaxRemovals = Budget(), Kept = state.Kept, Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)),
+                    MaxRemovals = Budget(), Kept = state.Kept, Random = new Random(Seeding.Derive(s.Options.Seed, 9001, k)), DamageSample = damageSample,
                 };
                 string? stop = s.Options.MaxIterations > 0 && k > s.Options.MaxIterations ? $"{MaxIterationsReason} {s.Options.MaxIterations}" : null;
                 if (stop is null && state.Phase == "iterated")
@@ -161,7 +163,9 @@ public static class MethodRun
                     var probe = settled ?? Probe(k);
                     long probed = settled is null ? probe.ImagesProbed : 0;   // a settled probe was counted by the iteration before
                     settled = null;
-                    var newly = method.Before(context(probe));
+                    var step = context(probe);
+                    var newly = method.Before(step);
+                    probed += step.ImagesEvaluated;
                     if (newly is null) stop = "nothing left to remove";
                     else
                     {

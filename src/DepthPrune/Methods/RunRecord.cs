@@ -58,6 +58,8 @@ public sealed record RunRecord
     public int Retries { get; init; }
     /// <summary>First entropy sample size (0: the whole training split).</summary>
     public int ProbeSample { get; init; }
+    /// <summary>Training images on which the damage of a whole-layer removal is measured (0: ranked by entropy alone).</summary>
+    public int DamageSample { get; init; }
     public int Total { get; init; }
     public IterationRecord? Dense { get; init; }
     public List<IterationRecord> Iterations { get; init; } = [];

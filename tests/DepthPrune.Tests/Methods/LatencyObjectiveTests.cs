@@ -3,6 +3,7 @@ using DepthPrune.Methods;
 using DepthPrune.Models;
 using DepthPrune.Pruning;
 using DepthPrune.Runtime;
+using DepthPrune.Tests.Training;
 using DepthPrune.Training;
 
 namespace DepthPrune.Tests.Methods;
@@ -178,5 +179,71 @@ public class LatencyObjectivePruningTests
         Checkpoint.Save(dir["m.ckpt"], model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options }, masks);
         using var loaded = Checkpoint.Load(dir["m.ckpt"], Compute.Cpu);
         Assert.Equal(0, loaded.Masks!.Remaining("layer1.0.bn2"));
+    }
+}
+
+/// <summary>--damage-sample: the branch taken away is the one whose removal costs the least loss,
+/// against removing each candidate for real (masks) and evaluating.</summary>
+public class RemovalDamageTests
+{
+    static readonly string[] LowBlocks = ["layer1.0", "layer2.1", "layer3.1", "layer4.1"];
+
+    [Fact]
+    public void Nepenthe_takes_away_the_branch_whose_removal_costs_the_least_loss()
+    {
+        using var data = TestData.Quadrants(train: 256, size: 8);
+        Seeding.Seed(8);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
+        // Brute force: each low-entropy block's main path removed through the masks, then evaluated.
+        var start = model.Net.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        var lossWithout = new Dictionary<string, double>();
+        foreach (string block in LowBlocks)
+        {
+            using var trial = new PruningMasks();
+            trial.RemoveBranch(model, model.Structure.Walk().OfType<ResidualNode>().Single(r => new Structure(r.Main).WeightLayers.Any(l => l.Module.StartsWith(block + "."))));
+            lossWithout[block] = Evaluation.Run(model, sample).Loss;
+            using (TorchSharp.torch.no_grad())
+                foreach (var (name, tensor) in model.Net.state_dict()) tensor.copy_(start[name]);
+        }
+        string cheapest = lossWithout.MinBy(p => p.Value).Key;
+
+        using var masks = new PruningMasks();
+        var low = LowBlocks.SelectMany((b, i) => new[] { ($"{b}.relu1", 0.1 + 0.1 * i), ($"{b}.relu2", 0.15 + 0.1 * i) }).ToDictionary(p => p.Item1, p => p.Item2);
+        var context = new MethodContext
+        {
+            Model = model, Masks = masks, Iteration = 1, Random = new Random(1), DamageSample = sample,
+            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.1, Objective = RemovalObjective.Latency, DamageSample = 256 },
+            Entropies = model.Structure.Activations.Select(name =>
+            {
+                int n = (int)model.Slots[name].Channels;
+                double h = low.GetValueOrDefault(name, 0.9);
+                return new LayerEntropy(name, n, h, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), h, h, h);
+            }).ToList(),
+        };
+        new EntropyGuidedPruning(nepenthe: true).Before(context);
+        Assert.Equal(0, masks.Remaining(cheapest + ".conv1"));
+        Assert.Equal(0, masks.Remaining(cheapest + ".bn2"));
+        Assert.All(LowBlocks.Where(b => b != cheapest), b => Assert.NotEqual(0, masks.Remaining(b + ".bn2")));
+        // The window: the lowest-entropy half of the 16 paying layers (two per block) = these 8, each evaluated on the 256 images.
+        Assert.Equal(8 * 256L, context.ImagesEvaluated);
+        foreach (var t in start.Values) t.Dispose();
+    }
+
+    [Fact]
+    public void Measuring_a_removal_leaves_every_tensor_as_it_was()
+    {
+        using var data = TestData.Quadrants(train: 64, size: 8);
+        Seeding.Seed(9);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        var before = model.Net.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
+        double whole = Evaluation.Run(model, sample).Loss;
+        double without = RemovalDamage.LossWithout(model, ["layer1.0.conv1", "layer1.0.bn1", "layer1.0.conv2", "layer1.0.bn2"], sample);
+        Assert.NotEqual(whole, without);
+        foreach (var (name, tensor) in model.Net.state_dict())
+            Assert.True(tensor.equal(before[name]).all().item<bool>(), $"{name} changed");
+        Assert.Equal(whole, Evaluation.Run(model, sample).Loss);
+        foreach (var t in before.Values) t.Dispose();
     }
 }
