@@ -52,8 +52,9 @@ public static class MethodCommand
         Option<double> foldLambda = NumberOptions.WithDefault("--fold-lambda", "Weight of the regulariser pulling PReLU slopes to 1", defaults.FoldLambda, v => v >= 0, "must be >= 0");
         if (own.HasFlag(Own.PruneRatio)) command.Options.Add(pruneRatio);
         Option<double> shareTemperature = NumberOptions.WithDefault("--share-temperature", "EGP/NEPENTHE: tau in the budget softmax((sum I)/(I_l tau)); 1 is the published rule, below 1 concentrates the budget on the lowest-importance layers", 1.0, v => v > 0, "must be positive");
-        Option<int> damageSample = NumberOptions.WithDefault("--damage-sample", "EGP/NEPENTHE with --objective latency: among the lowest-entropy half of the layers whose removal pays, take away the one that costs the least loss on this many training images (0: the lowest-entropy one)", 0, v => v >= 0, "must be >= 0 (images)");
-        if (own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio)) { command.Options.Add(shareTemperature); command.Options.Add(damageSample); }
+        Option<int> damageSample = NumberOptions.WithDefault("--damage-sample", "Choose among the lowest-entropy candidates by the loss their removal costs on this many training images (0: entropy alone): EASIER with --objective entropy; EGP/NEPENTHE with --objective latency, which branch goes", 0, v => v >= 0, "must be >= 0 (images)");
+        if (own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio)) command.Options.Add(shareTemperature);
+        if (own.HasFlag(Own.Objective)) command.Options.Add(damageSample);
         if (own.HasFlag(Own.FoldLambda)) command.Options.Add(foldLambda);
         Option<string> objective = new("--objective") { Description = "entropy: remove by entropy alone, as published; latency: prefer low-entropy removals that let folding save MACs (docs/METHODS.md)", DefaultValueFactory = _ => "entropy" };
         objective.Validators.Add(r => { if (ParseObjective(r.GetValueOrDefault<string>()) is null) r.AddError($"--objective '{r.GetValueOrDefault<string>()}': expected entropy or latency"); });
@@ -76,6 +77,8 @@ public static class MethodCommand
 
         command.SetAction(parsed =>
         {
+            if (own.HasFlag(Own.Objective) && parsed.GetValue(damageSample) > 0 && (parsed.GetValue(objective) == "latency") != own.HasFlag(Own.PruneRatio))
+                throw new UsageException($"--damage-sample: {name} uses it with --objective {(own.HasFlag(Own.PruneRatio) ? "latency" : "entropy")} only");
             var compute = runArgs.Start(parsed);
             int seed = runArgs.Seed(parsed);
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed);
@@ -97,7 +100,7 @@ public static class MethodCommand
                     Objective = own.HasFlag(Own.Objective) ? ParseObjective(parsed.GetValue(objective)!)!.Value : defaults.Objective,
                     Distill = parsed.GetValue(distill) is { } pair ? ParseDistill(pair) : null,
                     ShareTemperature = own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio) ? parsed.GetValue(shareTemperature) : defaults.ShareTemperature,
-                    DamageSample = own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio) ? parsed.GetValue(damageSample) : defaults.DamageSample,
+                    DamageSample = own.HasFlag(Own.Objective) ? parsed.GetValue(damageSample) : defaults.DamageSample,
                     EarlyStop = parsed.GetValue(earlyStop) ?? (isCheap ? CheapEarlyStop : null),
                     EarlyStopEvery = parsed.GetValue(earlyStopEvery), FinalEpochs = parsed.GetValue(finalEpochs),
                     Retries = own.HasFlag(Own.MaxRemovals) ? parsed.GetValue(retries) : defaults.Retries,

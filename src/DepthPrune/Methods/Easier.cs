@@ -9,7 +9,9 @@ namespace DepthPrune.Methods;
 /// of the units (mean entropy), the one that saves the most MACs per activation removed goes;
 /// when none saves any, the lowest-entropy activation. Allowed several removals, it takes the
 /// lowest-entropy activations whose entropy bounds separate them from the rest (all of them up to
-/// the allowance when entropies are exact), at least one.</summary>
+/// the allowance when entropies are exact), at least one. With a damage sample (entropy
+/// objective), it takes them instead from the lowest-entropy quarter (at least two more than it
+/// may take) in order of the loss their removal alone costs on the sample.</summary>
 public sealed class Easier : DepthMethod
 {
     public override string Name => "easier";
@@ -30,9 +32,16 @@ public sealed class Easier : DepthMethod
 
     static IReadOnlyList<string> Lowest(MethodContext c, IReadOnlyList<string> remaining, Dictionary<string, double> entropy)
     {
-        if (c.MaxRemovals <= 1) return [remaining[0]];
-        var candidates = remaining.Select(n => (entropy[n], c.Bounds?.GetValueOrDefault(n) ?? EntropyBound.Exact(entropy[n]))).ToList();
-        return remaining.Take(Math.Max(1, SampledEntropy.SeparatedPrefix(candidates, c.MaxRemovals))).ToList();
+        int take = 1;
+        if (c.MaxRemovals > 1)
+        {
+            var candidates = remaining.Select(n => (entropy[n], c.Bounds?.GetValueOrDefault(n) ?? EntropyBound.Exact(entropy[n]))).ToList();
+            take = Math.Max(1, SampledEntropy.SeparatedPrefix(candidates, c.MaxRemovals));
+        }
+        if (c.DamageSample is not { } sample) return remaining.Take(take).ToList();
+        var window = remaining.Take(Math.Max(take + 2, (remaining.Count + 3) / 4)).ToList();
+        c.ImagesEvaluated += (long)window.Count * sample.Set.Count;
+        return window.OrderBy(n => Linearize.WithIdentity(c.Model, [n], () => Training.Evaluation.Run(c.Model, sample).Loss)).Take(take).ToList();
     }
 
     /// <summary>remaining is in entropy order; ties in payoff go to the lower mean entropy.</summary>

@@ -55,8 +55,9 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
     }
 
     /// <summary>The lowest-entropy candidate (then lowest importance) whose removal lets folding
-    /// save MACs, if any; with a damage sample, the one among the lowest-entropy half of those
-    /// (at least two) whose removal costs the least loss on it.</summary>
+    /// save MACs, if any; with a damage sample, the one among the lowest-entropy such candidates
+    /// (as many as half the candidates, at least two) whose removal costs the least loss per
+    /// activation it linearizes.</summary>
     static PruningPair? PayingLayer(MethodContext c, IReadOnlyList<PruningPair> pairs, IReadOnlyList<BudgetCandidate> candidates,
         IReadOnlyDictionary<string, LayerEntropy> entropies)
     {
@@ -66,11 +67,15 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             .Where(k => FoldPayoff.OfPruningAway(c.Model, k.Pair.Layer, baseline) > 0)
             .Select(k => k.Pair);
         if (c.DamageSample is not { } sample) return paying.FirstOrDefault();
-        var list = paying.ToList();
-        if (list.Count == 0) return null;
-        var window = list.Take(Math.Max(2, (list.Count + 1) / 2)).ToList();
-        c.ImagesEvaluated += (long)window.Count * sample.Set.Count;
-        return window.MinBy(p => RemovalDamage.LossWithout(c.Model, GoneWith(c.Model, p.Layer), sample));
+        var window = paying.Take(Math.Max(2, candidates.Count / 2)).ToList();   // folds only as far as it needs
+        if (window.Count == 0) return null;
+        double before = Training.Evaluation.Run(c.Model, sample).Loss;
+        c.ImagesEvaluated += (1 + 2L * window.Count) * sample.Set.Count;
+        return window.MinBy(p =>
+        {
+            var effect = RemovalDamage.Without(c.Model, GoneWith(c.Model, p.Layer), sample);
+            return (effect.Loss - before) / Math.Max(1, effect.Linearized);
+        });
     }
 
     /// <summary>The modules that go when a layer is pruned away: in a residual block, its whole main

@@ -60,18 +60,5 @@ public static class FoldPayoff
         finally { weight.copy_(kept); }
     }
 
-    static long WithIdentity(ZooModel model, IReadOnlyList<string> slots)
-    {
-        var saved = slots.Select(s => (Slot: model.Slots[s], model.Slots[s].Alive)).ToList();
-        foreach (var (slot, _) in saved) slot.SetIdentity();
-        try { return FoldedMacs(model); }
-        finally
-        {
-            foreach (var (slot, alive) in saved)
-            {
-                slot.SetNonlinear();
-                slot.SetAlive(alive);
-            }
-        }
-    }
+    static long WithIdentity(ZooModel model, IReadOnlyList<string> slots) => Linearize.WithIdentity(model, slots, () => FoldedMacs(model));
 }

@@ -27,4 +27,21 @@ public static class Linearize
         model.Structure.Activations.Where(n => !model.Slots[n].IsLinear);
 
     public static int RemovedCount(ZooModel model) => model.Slots.Values.Count(s => s.IsLinear);
+
+    /// <summary>What measure gives with these non-linear activations replaced by the identity;
+    /// they are non-linear again (with their removed neurons) afterwards.</summary>
+    public static T WithIdentity<T>(ZooModel model, IReadOnlyList<string> slots, Func<T> measure)
+    {
+        var saved = slots.Select(s => (Slot: model.Slots[s], model.Slots[s].Alive)).ToList();
+        foreach (var (slot, _) in saved) slot.SetIdentity();
+        try { return measure(); }
+        finally
+        {
+            foreach (var (slot, alive) in saved)
+            {
+                slot.SetNonlinear();
+                slot.SetAlive(alive);
+            }
+        }
+    }
 }

@@ -40,9 +40,9 @@ public sealed record MethodOptions
     /// <summary>Images in the first entropy sample, doubled until the lowest layers are separated
     /// (SampledEntropy); 0 probes the whole training split.</summary>
     public int ProbeSample { get; init; }
-    /// <summary>EGP/NEPENTHE, latency objective: among the lowest-entropy half of the layers whose
-    /// removal pays, remove the one whose removal costs the least loss on this many training
-    /// images (0: the lowest-entropy one).</summary>
+    /// <summary>Training images on which the loss a candidate removal costs is measured, to choose
+    /// among the lowest-entropy candidates (0: entropy alone decides). EASIER with the entropy
+    /// objective; EGP/NEPENTHE with the latency objective (which whole layer or branch goes).</summary>
     public int DamageSample { get; init; }
     /// <summary>Epochs of a last fine-tune of the best model (0: none).</summary>
     public int FinalEpochs { get; init; }
@@ -64,7 +64,6 @@ public sealed record MethodOptions
         Require(ProbeSample >= 0, $"--probe-sample {ProbeSample}: must be >= 0 (images; 0 probes the whole training split)");
         Require(ProbeSample == 0 || Estimator == EntropyEstimator.Dataset, $"--probe-sample {ProbeSample}: needs --estimator dataset (the bound is for the mean of per-neuron entropies)");
         Require(DamageSample >= 0, $"--damage-sample {DamageSample}: must be >= 0 (images; 0 ranks by entropy alone)");
-        Require(DamageSample == 0 || Objective == RemovalObjective.Latency, $"--damage-sample {DamageSample}: needs --objective latency (it chooses which whole layer or branch goes)");
         Require(FinalEpochs >= 0, $"--final-epochs {FinalEpochs}: must be >= 0");
         Finetune.Validate();
     }

@@ -182,38 +182,40 @@ public class LatencyObjectivePruningTests
     }
 }
 
-/// <summary>--damage-sample: the branch taken away is the one whose removal costs the least loss,
-/// against removing each candidate for real (masks) and evaluating.</summary>
+/// <summary>--damage-sample: the branch taken away is the one whose removal costs the least loss
+/// per activation it linearizes, against removing each candidate for real (masks), evaluating
+/// and probing.</summary>
 public class RemovalDamageTests
 {
-    static readonly string[] LowBlocks = ["layer1.0", "layer2.1", "layer3.1", "layer4.1"];
+    static readonly string[] LowBlocks = ["layer1.0", "layer2.1", "layer3.0", "layer4.1"];
 
     [Fact]
-    public void Nepenthe_takes_away_the_branch_whose_removal_costs_the_least_loss()
+    public void Nepenthe_takes_away_the_branch_that_costs_the_least_loss_per_activation_linearized()
     {
-        using var data = TestData.Quadrants(train: 256, size: 8);
+        using var data = TestData.Quadrants(train: 128, size: 8);
         Seeding.Seed(8);
         using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
         var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
-        // Brute force: each low-entropy block's main path removed through the masks, then evaluated.
+        double before = Evaluation.Run(model, sample).Loss;
         var start = model.Net.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
-        var lossWithout = new Dictionary<string, double>();
+        var cost = new Dictionary<string, double>();
         foreach (string block in LowBlocks)
         {
             using var trial = new PruningMasks();
             trial.RemoveBranch(model, model.Structure.Walk().OfType<ResidualNode>().Single(r => new Structure(r.Main).WeightLayers.Any(l => l.Module.StartsWith(block + "."))));
-            lossWithout[block] = Evaluation.Run(model, sample).Loss;
+            int constant = DepthPrune.Entropy.EntropyProbe.Measure(model, sample).Count(e => e.AlwaysOn + e.AlwaysOff == e.Neurons);
+            cost[block] = (Evaluation.Run(model, sample).Loss - before) / Math.Max(1, constant);
             using (TorchSharp.torch.no_grad())
                 foreach (var (name, tensor) in model.Net.state_dict()) tensor.copy_(start[name]);
         }
-        string cheapest = lossWithout.MinBy(p => p.Value).Key;
+        string cheapest = cost.MinBy(p => p.Value).Key;
 
         using var masks = new PruningMasks();
         var low = LowBlocks.SelectMany((b, i) => new[] { ($"{b}.relu1", 0.1 + 0.1 * i), ($"{b}.relu2", 0.15 + 0.1 * i) }).ToDictionary(p => p.Item1, p => p.Item2);
         var context = new MethodContext
         {
             Model = model, Masks = masks, Iteration = 1, Random = new Random(1), DamageSample = sample,
-            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.1, Objective = RemovalObjective.Latency, DamageSample = 256 },
+            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.1, Objective = RemovalObjective.Latency, DamageSample = 128 },
             Entropies = model.Structure.Activations.Select(name =>
             {
                 int n = (int)model.Slots[name].Channels;
@@ -225,13 +227,14 @@ public class RemovalDamageTests
         Assert.Equal(0, masks.Remaining(cheapest + ".conv1"));
         Assert.Equal(0, masks.Remaining(cheapest + ".bn2"));
         Assert.All(LowBlocks.Where(b => b != cheapest), b => Assert.NotEqual(0, masks.Remaining(b + ".bn2")));
-        // The window: the lowest-entropy half of the 16 paying layers (two per block) = these 8, each evaluated on the 256 images.
-        Assert.Equal(8 * 256L, context.ImagesEvaluated);
+        // The window: the 8 lowest-entropy paying layers (half of the 17 candidates) = these blocks' 8;
+        // the sample is evaluated once as it is, then evaluated and probed for each.
+        Assert.Equal((1 + 2 * 8) * 128L, context.ImagesEvaluated);
         foreach (var t in start.Values) t.Dispose();
     }
 
     [Fact]
-    public void Measuring_a_removal_leaves_every_tensor_as_it_was()
+    public void Measuring_a_removal_leaves_every_tensor_as_it_was_and_counts_what_goes_constant()
     {
         using var data = TestData.Quadrants(train: 64, size: 8);
         Seeding.Seed(9);
@@ -239,8 +242,11 @@ public class RemovalDamageTests
         var before = model.Net.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
         var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
         double whole = Evaluation.Run(model, sample).Loss;
-        double without = RemovalDamage.LossWithout(model, ["layer1.0.conv1", "layer1.0.bn1", "layer1.0.conv2", "layer1.0.bn2"], sample);
-        Assert.NotEqual(whole, without);
+        var effect = RemovalDamage.Without(model, ["layer1.0.conv1", "layer1.0.bn1", "layer1.0.conv2", "layer1.0.bn2"], sample);
+        Assert.NotEqual(whole, effect.Loss);
+        // The block's inner ReLU sees zeros (always OFF); the ReLU after the add sees the stem's
+        // non-negative output (always ON): both constant.
+        Assert.True(effect.Linearized >= 2, $"{effect.Linearized} constant");
         foreach (var (name, tensor) in model.Net.state_dict())
             Assert.True(tensor.equal(before[name]).all().item<bool>(), $"{name} changed");
         Assert.Equal(whole, Evaluation.Run(model, sample).Loss);
