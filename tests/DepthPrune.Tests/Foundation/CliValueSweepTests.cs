@@ -70,6 +70,8 @@ public class CliValueSweepTests
     [InlineData("egp --out x --probe-sample -5", "--probe-sample -5: must be >= 0 (images)")]
     [InlineData("train --schedule sgdr", "--schedule 'sgdr': expected constant, multistep, cosine or restarts")]
     [InlineData("easier --out x --restart-every 0", "--restart-every 0: must be positive (epochs)")]
+    [InlineData("easier --out x --damage-sample 64 --objective latency", "--damage-sample: easier uses it with --objective entropy only")]
+    [InlineData("nepenthe --out x --damage-sample 64", "--damage-sample: nepenthe uses it with --objective latency only")]
     public void Out_of_range_values_say_what_was_expected(string args, string message)
     {
         var (code, _, err) = Run(args.Split(' '));

@@ -252,4 +252,37 @@ public class RemovalDamageTests
         Assert.Equal(whole, Evaluation.Run(model, sample).Loss);
         foreach (var t in before.Values) t.Dispose();
     }
+
+    [Fact]
+    public void Easier_takes_from_the_lowest_entropy_quarter_the_activation_whose_removal_costs_the_least_loss()
+    {
+        using var data = TestData.Quadrants(train: 64, size: 8);
+        Seeding.Seed(10);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
+        // 17 activations: the quarter is 5 (at least the one taken plus two).
+        string[] lowest = ["layer1.0.relu1", "layer2.0.relu2", "layer3.1.relu1", "layer4.0.relu1", "relu"];
+        var loss = new Dictionary<string, double>();
+        foreach (string slot in lowest)
+        {
+            model.Slots[slot].SetIdentity();
+            loss[slot] = Evaluation.Run(model, sample).Loss;
+            model.Slots[slot].SetNonlinear();
+        }
+        var context = new MethodContext
+        {
+            Model = model, Masks = new PruningMasks(), Iteration = 1, Random = new Random(1), DamageSample = sample,
+            Options = new MethodOptions { Finetune = new TrainOptions(), DamageSample = 64 },
+            Entropies = model.Structure.Activations.Select(name =>
+            {
+                int n = (int)model.Slots[name].Channels;
+                double h = Array.IndexOf(lowest, name) is var i and >= 0 ? 0.1 + 0.1 * i : 0.9;
+                return new LayerEntropy(name, n, h, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), h, h, h);
+            }).ToList(),
+        };
+        Assert.Equal([loss.MinBy(p => p.Value).Key], new Easier().Before(context));
+        Assert.Equal(5 * 64L, context.ImagesEvaluated);
+        Assert.Equal(1, model.Slots.Values.Count(s => s.IsLinear));   // the others were put back
+        context.Masks.Dispose();
+    }
 }
