@@ -38,7 +38,7 @@ public class CliJobTests
         Assert.Equal(1, run.RootElement.GetProperty("iterations")[0].GetProperty("removed").GetInt32());
         Assert.Equal("validation", run.RootElement.GetProperty("stopping_split").GetString());   // held out by default
 
-        // --cheap: several removals, early-stopping fine-tunes and a sampled probe, each recorded.
+        // --cheap: several removals, early-stopping fine-tunes, a sampled probe and measured damage, each recorded.
         (code, _, err) = Run("easier", "--checkpoint", dir["train/model.ckpt"], "--dataset", "fashion-mnist", "--train-subset", "3000",
             "--max-iterations", "1", "--cheap", "--out", dir["cheap"]);
         Assert.True(code == 0, err);
@@ -46,9 +46,10 @@ public class CliJobTests
         using (var cheap = JsonDocument.Parse(File.ReadAllText(dir["cheap/run.json"])))
         {
             var r = cheap.RootElement;
-            Assert.Equal(1, r.GetProperty("early_stop").GetDouble());
+            Assert.Equal(0.9, r.GetProperty("early_stop").GetDouble());
             Assert.Equal(2, r.GetProperty("max_removals").GetInt32());
             Assert.Equal(4096, r.GetProperty("probe_sample").GetInt32());
+            Assert.Equal(4096, r.GetProperty("damage_sample").GetInt32());
             Assert.True(r.GetProperty("iterations")[0].GetProperty("newly_removed").GetArrayLength() > 1);
         }
 
