@@ -53,10 +53,12 @@ public class LatencyObjectiveTests
         Assert.NotEqual(0, model.Weight(new WeightNode("layer1.1.conv2")).abs().sum().item<float>());   // restored
     }
 
-    static MethodContext Context(ZooModel model, PruningMasks masks, RemovalObjective objective, Dictionary<string, double> low) => new()
+    /// <summary>Entropy 0.9 everywhere except the given layers; measured damage when a sample is given.</summary>
+    internal static MethodContext Context(ZooModel model, PruningMasks masks, RemovalObjective objective, Dictionary<string, double> low,
+        DepthPrune.Data.BatchLoader? damageSample = null) => new()
     {
-        Model = model, Masks = masks, Iteration = 1, Random = new Random(1),
-        Options = new MethodOptions { Finetune = new TrainOptions(), Objective = objective },
+        Model = model, Masks = masks, Iteration = 1, Random = new Random(1), DamageSample = damageSample,
+        Options = new MethodOptions { Finetune = new TrainOptions(), Objective = objective, PruneRatio = 0.1, DamageSample = damageSample?.Set.Count ?? 0 },
         Entropies = model.Structure.Activations.Select(name =>
         {
             int n = (int)model.Slots[name].Channels;
@@ -189,12 +191,17 @@ public class RemovalDamageTests
 {
     static readonly string[] LowBlocks = ["layer1.0", "layer2.1", "layer3.0", "layer4.1"];
 
+    static ZooModel ResNet(int seed)
+    {
+        Seeding.Seed(seed);
+        return ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+    }
+
     [Fact]
     public void Nepenthe_takes_away_the_branch_that_costs_the_least_loss_per_activation_linearized()
     {
         using var data = TestData.Quadrants(train: 128, size: 8);
-        Seeding.Seed(8);
-        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        using var model = ResNet(seed: 8);
         var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
         double before = Evaluation.Run(model, sample).Loss;
         var start = model.Net.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
@@ -212,17 +219,7 @@ public class RemovalDamageTests
 
         using var masks = new PruningMasks();
         var low = LowBlocks.SelectMany((b, i) => new[] { ($"{b}.relu1", 0.1 + 0.1 * i), ($"{b}.relu2", 0.15 + 0.1 * i) }).ToDictionary(p => p.Item1, p => p.Item2);
-        var context = new MethodContext
-        {
-            Model = model, Masks = masks, Iteration = 1, Random = new Random(1), DamageSample = sample,
-            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.1, Objective = RemovalObjective.Latency, DamageSample = 128 },
-            Entropies = model.Structure.Activations.Select(name =>
-            {
-                int n = (int)model.Slots[name].Channels;
-                double h = low.GetValueOrDefault(name, 0.9);
-                return new LayerEntropy(name, n, h, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), h, h, h);
-            }).ToList(),
-        };
+        var context = LatencyObjectiveTests.Context(model, masks, RemovalObjective.Latency, low, sample);
         new EntropyGuidedPruning(nepenthe: true).Before(context);
         Assert.Equal(0, masks.Remaining(cheapest + ".conv1"));
         Assert.Equal(0, masks.Remaining(cheapest + ".bn2"));
@@ -237,8 +234,7 @@ public class RemovalDamageTests
     public void Measuring_a_removal_leaves_every_tensor_as_it_was_and_counts_what_goes_constant()
     {
         using var data = TestData.Quadrants(train: 64, size: 8);
-        Seeding.Seed(9);
-        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        using var model = ResNet(seed: 9);
         var before = model.Net.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
         var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
         double whole = Evaluation.Run(model, sample).Loss;
@@ -257,8 +253,7 @@ public class RemovalDamageTests
     public void Easier_takes_from_the_lowest_entropy_quarter_the_activation_whose_removal_costs_the_least_loss()
     {
         using var data = TestData.Quadrants(train: 64, size: 8);
-        Seeding.Seed(10);
-        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        using var model = ResNet(seed: 10);
         var sample = data.EvalLoader(data.Train, 64, Compute.Cpu);
         // 17 activations: the quarter is 5 (at least the one taken plus two).
         string[] lowest = ["layer1.0.relu1", "layer2.0.relu2", "layer3.1.relu1", "layer4.0.relu1", "relu"];
@@ -269,17 +264,8 @@ public class RemovalDamageTests
             loss[slot] = Evaluation.Run(model, sample).Loss;
             model.Slots[slot].SetNonlinear();
         }
-        var context = new MethodContext
-        {
-            Model = model, Masks = new PruningMasks(), Iteration = 1, Random = new Random(1), DamageSample = sample,
-            Options = new MethodOptions { Finetune = new TrainOptions(), DamageSample = 64 },
-            Entropies = model.Structure.Activations.Select(name =>
-            {
-                int n = (int)model.Slots[name].Channels;
-                double h = Array.IndexOf(lowest, name) is var i and >= 0 ? 0.1 + 0.1 * i : 0.9;
-                return new LayerEntropy(name, n, h, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), h, h, h);
-            }).ToList(),
-        };
+        var context = LatencyObjectiveTests.Context(model, new PruningMasks(), RemovalObjective.Entropy,
+            lowest.Select((name, i) => (name, 0.1 + 0.1 * i)).ToDictionary(p => p.name, p => p.Item2), sample);
         Assert.Equal([loss.MinBy(p => p.Value).Key], new Easier().Before(context));
         Assert.Equal(5 * 64L, context.ImagesEvaluated);
         Assert.Equal(1, model.Slots.Values.Count(s => s.IsLinear));   // the others were put back
