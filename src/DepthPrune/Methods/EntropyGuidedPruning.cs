@@ -56,8 +56,8 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 
     /// <summary>The lowest-entropy candidate (then lowest importance) whose removal lets folding
     /// save MACs, if any; with a damage sample, the one among the lowest-entropy such candidates
-    /// (as many as half the candidates, at least two) whose removal costs the least loss per
-    /// activation it linearizes.</summary>
+    /// (as many as half the candidates, at least two) whose removal linearizes the most
+    /// activations, and among those costs the least loss.</summary>
     static PruningPair? PayingLayer(MethodContext c, IReadOnlyList<PruningPair> pairs, IReadOnlyList<BudgetCandidate> candidates,
         IReadOnlyDictionary<string, LayerEntropy> entropies)
     {
@@ -69,13 +69,10 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         if (c.DamageSample is not { } sample) return paying.FirstOrDefault();
         var window = paying.Take(Math.Max(2, candidates.Count / 2)).ToList();   // folds only as far as it needs
         if (window.Count == 0) return null;
-        double before = Training.Evaluation.Run(c.Model, sample).Loss;
-        c.ImagesEvaluated += (1 + 2L * window.Count) * sample.Set.Count;
-        return window.MinBy(p =>
-        {
-            var effect = RemovalDamage.Without(c.Model, GoneWith(c.Model, p.Layer), sample);
-            return (effect.Loss - before) / Math.Max(1, effect.Linearized);
-        });
+        c.ImagesEvaluated += 2L * window.Count * sample.Set.Count;
+        // The most activations linearized first (that is the depth gained), then the least loss.
+        return window.Select(p => (Pair: p, Effect: RemovalDamage.Without(c.Model, GoneWith(c.Model, p.Layer), sample)))
+            .OrderByDescending(e => e.Effect.Linearized).ThenBy(e => e.Effect.Loss).First().Pair;
     }
 
     /// <summary>The modules that go when a layer is pruned away: in a residual block, its whole main
