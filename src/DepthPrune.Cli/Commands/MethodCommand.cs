@@ -69,7 +69,7 @@ public static class MethodCommand
         Option<double> earlyStopEvery = NumberOptions.WithDefault("--early-stop-every", "Epochs between the recovery checks of --early-stop", defaults.EarlyStopEvery, v => v > 0, "must be positive (epochs)");
         Option<int?> maxRemovals = NumberOptions.Optional<int>("--max-removals", "EASIER: removals one iteration may take when their entropies are clearly lowest (1: as published); an iteration that leaves the tolerance with several is rolled back and retried with half as many", v => v >= 1, "must be >= 1");
         Option<int?> probeSample = NumberOptions.Optional<int>("--probe-sample", "Measure entropy on this many training images first, doubled while the lowest layers are not separated within a 95% bound (0: the whole training split)", v => v >= 0, "must be >= 0 (images)");
-        Option<bool> cheap = new("--cheap") { Description = $"Cheap mode: --early-stop {CheapEarlyStop} --probe-sample {CheapProbeSample}; for EASIER --early-stop {CheapEasierEarlyStop} --max-removals {CheapMaxRemovals} --damage-sample {CheapDamageSample} (entropy objective) instead; unless given" };
+        Option<bool> cheap = new("--cheap") { Description = $"Cheap mode: --early-stop {CheapEarlyStop} --probe-sample {CheapProbeSample}, --damage-sample {CheapDamageSample} where it applies (EASIER with --objective entropy, EGP/NEPENTHE with latency); for EASIER --early-stop {CheapEasierEarlyStop} --max-removals {CheapMaxRemovals}; unless given" };
         Option<int> finalEpochs = NumberOptions.WithDefault("--final-epochs", "Fine-tune the best model this many more epochs at the end, kept only if the stopping split's top-1 does not fall (0: none)", 0, v => v >= 0, "must be >= 0");
         foreach (Option o in new Option[] { earlyStop, earlyStopEvery, probeSample, cheap, finalEpochs }) command.Options.Add(o);
         Option<int> retries = NumberOptions.WithDefault("--retries", "EASIER: removals that may leave the tolerance, be undone and their activation kept while the next lowest is tried, before the run stops (0: as published)", 0, v => v >= 0, "must be >= 0");
@@ -77,7 +77,9 @@ public static class MethodCommand
 
         command.SetAction(parsed =>
         {
-            if (own.HasFlag(Own.Objective) && parsed.GetValue(damageSample) > 0 && (parsed.GetValue(objective) == "latency") != own.HasFlag(Own.PruneRatio))
+            // Measured damage chooses EASIER's activations (entropy objective) or EGP/NEPENTHE's branch (latency objective).
+            bool damageApplies = own.HasFlag(Own.Objective) && (parsed.GetValue(objective) == "latency") == own.HasFlag(Own.PruneRatio);
+            if (own.HasFlag(Own.Objective) && parsed.GetValue(damageSample) > 0 && !damageApplies)
                 throw new UsageException($"--damage-sample: {name} uses it with --objective {(own.HasFlag(Own.PruneRatio) ? "latency" : "entropy")} only");
             var compute = runArgs.Start(parsed);
             int seed = runArgs.Seed(parsed);
@@ -100,9 +102,8 @@ public static class MethodCommand
                     Objective = own.HasFlag(Own.Objective) ? ParseObjective(parsed.GetValue(objective)!)!.Value : defaults.Objective,
                     Distill = parsed.GetValue(distill) is { } pair ? ParseDistill(pair) : null,
                     ShareTemperature = own.HasFlag(Own.Objective) && own.HasFlag(Own.PruneRatio) ? parsed.GetValue(shareTemperature) : defaults.ShareTemperature,
-                    DamageSample = !own.HasFlag(Own.Objective) ? defaults.DamageSample
-                        : parsed.GetResult(damageSample) is { Implicit: false } ? parsed.GetValue(damageSample)
-                        : isCheap && own.HasFlag(Own.MaxRemovals) && parsed.GetValue(objective) == "entropy" ? CheapDamageSample : defaults.DamageSample,
+                    DamageSample = parsed.GetResult(damageSample) is { Implicit: false } ? parsed.GetValue(damageSample)
+                        : isCheap && damageApplies ? CheapDamageSample : defaults.DamageSample,
                     EarlyStop = parsed.GetValue(earlyStop) ?? (isCheap ? own.HasFlag(Own.MaxRemovals) ? CheapEasierEarlyStop : CheapEarlyStop : null),
                     EarlyStopEvery = parsed.GetValue(earlyStopEvery), FinalEpochs = parsed.GetValue(finalEpochs),
                     Retries = own.HasFlag(Own.MaxRemovals) ? parsed.GetValue(retries) : defaults.Retries,
