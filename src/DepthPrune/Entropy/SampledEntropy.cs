@@ -70,8 +70,7 @@ public static class SampledEntropy
         }
         if (estimator != EntropyEstimator.Dataset)
             throw new UsageException($"--probe-sample: the error bound holds for the dataset estimator only, not --estimator {estimator}");
-        var order = Enumerable.Range(0, total).Select(i => (long)i).ToArray();
-        new Random(seed).Shuffle(order);   // not Seeding.Seed: that would reseed torch
+        var order = Seeding.Permutation(total, seed);
         IReadOnlyList<LayerEntropy>? entropies = null;
         // Each growth probes only the images it adds and merges their counts: never more than one whole pass.
         for (int n = firstSample, seen = 0; ; seen = n, n = Math.Min(total, 2 * n))

@@ -36,8 +36,7 @@ public static class RemovalDamage
     /// <summary>A fixed, seeded sample of n training images (the whole split when n is larger).</summary>
     public static ImageSet Sample(ImageSet train, int n, int seed)
     {
-        var order = Enumerable.Range(0, train.Count).Select(i => (long)i).ToArray();
-        new Random(seed).Shuffle(order);   // not Seeding.Seed: that would reseed torch
+        var order = Runtime.Seeding.Permutation(train.Count, seed);
         return train.Subset(order[..Math.Min(n, order.Length)], $"damage sample of {n}");
     }
 }

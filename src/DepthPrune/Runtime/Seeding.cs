@@ -23,4 +23,13 @@ public static class Seeding
             return h & 0x7fffffff;
         }
     }
+
+    /// <summary>The indices 0..count-1 in a seeded order (samples are prefixes of it); a .NET
+    /// Random, not Seed, which would reseed torch.</summary>
+    public static long[] Permutation(int count, int seed)
+    {
+        var order = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
+        new Random(seed).Shuffle(order);
+        return order;
+    }
 }
