@@ -43,9 +43,10 @@ public static class MethodCommand
         Option<int> finetuneEpochs = NumberOptions.WithDefault("--finetune-epochs", "Fine-tuning epochs after each iteration", 1, v => v >= 0, "must be >= 0");
         Option<double?> finetuneLr = NumberOptions.Optional<double>("--finetune-lr", "Fine-tuning learning rate (default: 0.1 x the training rate)", v => v > 0, "must be positive");
         Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Stop when top-1 falls more than this many points below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
+        Option<double> toleranceConfidence = NumberOptions.WithDefault("--tolerance-confidence", "Judge 'within --tolerance' on the lower bound, at this confidence, of top-1 minus dense on the same images (0.5: the point estimate, as the papers do)", ToleranceRule.DefaultConfidence, v => v is >= 0.5 and < 1, "must lie in [0.5,1) (0.5: the point estimate)");
         Option<int> maxIterations = NumberOptions.WithDefault("--max-iterations", "Stop after N iterations (0: no limit)", 0, v => v >= 0, "must be >= 0");
         Option<string> estimator = CommonOptions.Estimator();
-        foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, maxIterations, estimator })
+        foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, toleranceConfidence, maxIterations, estimator })
             command.Options.Add(o);
         var defaults = new MethodOptions { Finetune = new Training.TrainOptions() };   // the library's defaults for the method-only flags
         Option<double> pruneRatio = NumberOptions.WithDefault("--prune-ratio", "zeta: fraction of the remaining weights pruned per iteration", defaults.PruneRatio, v => v is > 0 and < 1, "must lie in (0,1)");
@@ -97,7 +98,7 @@ public static class MethodCommand
                 DenseCheckpoint = parsed.GetValue(checkpoint), CreateModel = () => job.CreateModel(data), Pretrain = job.Train,
                 Options = new MethodOptions
                 {
-                    Tolerance = parsed.GetValue(tolerance), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = own.HasFlag(Own.PruneRatio) ? parsed.GetValue(pruneRatio) : defaults.PruneRatio,
+                    Tolerance = parsed.GetValue(tolerance), ToleranceConfidence = parsed.GetValue(toleranceConfidence), MaxIterations = parsed.GetValue(maxIterations), PruneRatio = own.HasFlag(Own.PruneRatio) ? parsed.GetValue(pruneRatio) : defaults.PruneRatio,
                     Finetune = finetune, Estimator = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value, FoldLambda = own.HasFlag(Own.FoldLambda) ? parsed.GetValue(foldLambda) : defaults.FoldLambda, Seed = seed,
                     Objective = own.HasFlag(Own.Objective) ? ParseObjective(parsed.GetValue(objective)!)!.Value : defaults.Objective,
                     Distill = parsed.GetValue(distill) is { } pair ? ParseDistill(pair) : null,

@@ -11,6 +11,10 @@ public enum RemovalObjective { Entropy, Latency }
 public sealed record MethodOptions
 {
     public double Tolerance { get; init; } = 1.0;
+    /// <summary>Confidence with which a model judged within the tolerance is within it on unseen
+    /// data (ToleranceRule); 0.5 judges on the point estimate, as the papers do.</summary>
+    public double ToleranceConfidence { get; init; } = ToleranceRule.DefaultConfidence;
+    public ToleranceRule Rule => new(Tolerance, ToleranceConfidence);
     /// <summary>0: run until the tolerance is broken or nothing is left to remove.</summary>
     public int MaxIterations { get; init; }
     /// <summary>zeta: fraction of remaining weights pruned per iteration (EGP, NEPENTHE, IMP).</summary>
@@ -51,6 +55,7 @@ public sealed record MethodOptions
     {
         static void Require(bool ok, string message) { if (!ok) throw new Runtime.UsageException(message); }
         Require(Tolerance >= 0, $"--tolerance {Tolerance}: must be >= 0 (top-1 points)");
+        Require(ToleranceConfidence is >= 0.5 and < 1, $"--tolerance-confidence {ToleranceConfidence}: must lie in [0.5,1) (0.5: the point estimate)");
         Require(MaxIterations >= 0, $"--max-iterations {MaxIterations}: must be >= 0");
         Require(PruneRatio is > 0 and < 1, $"--prune-ratio {PruneRatio}: must lie in (0,1)");
         Require(ProbeBatchSize > 0, $"--probe-batch-size {ProbeBatchSize}: must be positive");

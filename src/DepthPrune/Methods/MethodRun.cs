@@ -115,6 +115,7 @@ public static class MethodRun
                         Objective = s.Options.Objective.ToString().ToLowerInvariant(), ShareTemperature = s.Options.ShareTemperature,
                         Distill = s.Options.Distill is { } dd ? $"T={dd.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}, alpha={dd.Alpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : null,
                         FinetuneEpochs = s.Options.Finetune.Epochs, Total = model.Slots.Count, Dense = denseRecord,
+                        ToleranceConfidence = s.Options.ToleranceConfidence, SelectionRule = s.Options.Rule.Describe(valLoader is null ? "test" : "validation"),
                         EarlyStop = s.Options.EarlyStop, MaxRemovals = s.Options.MaxRemovals, Retries = s.Options.Retries, ProbeSample = s.Options.ProbeSample, DamageSample = s.Options.DamageSample,
                     },
                     Budget = s.Options.MaxRemovals,
@@ -129,6 +130,8 @@ public static class MethodRun
 
             var run = state.Run!;
             double denseScore = run.DenseValTop1 ?? run.DenseTop1;
+            var rule = s.Options.Rule;
+            var denseHits = DenseHits(Path.Combine(s.OutDir, Dense), s.Compute, testLoader, valLoader);
             // The dense model teaches every fine-tuning when distillation is asked for.
             using var teacher = s.Options.Distill is null ? null : Checkpoint.Load(Path.Combine(s.OutDir, Dense), s.Compute);
             var distill = s.Options.Distill is { } d ? new Distillation(teacher!.Model.Net, d.Temperature, d.Alpha) : null;
@@ -183,7 +186,7 @@ public static class MethodRun
                 // An iteration that a failure would roll back: several removals, or one that may be retried.
                 bool several = Budget() > 1 && state.Pending.Count > 1;
                 bool retryable = !several && method.ChoosesRemovals && state.Pending.Count > 0 && state.Retried < s.Options.Retries;
-                var earlyStop = EarlyStopFor(model, s, valLoader, denseScore, several ? Trial.Several : retryable ? Trial.Single : Trial.None, log);
+                var earlyStop = EarlyStopFor(model, s, valLoader, denseHits.Validation, denseScore, several ? Trial.Several : retryable ? Trial.Single : Trial.None, log);
                 TrainingRun.Run(model, s.Data, s.Options.Finetune, s.Compute, current, Meta(state, "finetune"), method.Prunes ? masks : null, progress,
                     resumed?.Meta.Stage == "finetune" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill, earlyStop: earlyStop);
                 resumed = null;
@@ -194,7 +197,7 @@ public static class MethodRun
                 var exact = Linearize.ZeroEntropyLayers(model, settled.Entropies);
                 string iterationPath = Path.Combine(s.OutDir, $"iter-{k}.ckpt");
                 var record = Measure(model, masks, testLoader, valLoader, s, k, [.. state.Pending, .. after, .. exact],
-                    settled.Entropies.ToDictionary(e => e.Name, e => e.Entropy), clock.Elapsed.TotalSeconds, iterationPath);
+                    settled.Entropies.ToDictionary(e => e.Name, e => e.Entropy), clock.Elapsed.TotalSeconds, iterationPath, denseHits);
                 // Compute as an uninterrupted run spends it (the same after a resume): the probe
                 // before the step (unless the last iteration's served) and the one after fine-tuning.
                 record = record with
@@ -203,8 +206,7 @@ public static class MethodRun
                     ImagesProbed = state.Probed + settled.ImagesProbed, ProbeSample = settled.SampleSize,
                     StoppedEarly = earlyStop?.StoppedAt is var (se, sb) ? $"{earlyStop.Reason} at epoch {se + 1}, batch {sb}" : null,
                 };
-                double score = record.ValTop1 ?? record.Top1;
-                record = record with { WithinTolerance = score >= denseScore - s.Options.Tolerance };
+                record = record with { WithinTolerance = rule.Within(record.ValDifference ?? record.TestDifference!) };
                 if (!record.WithinTolerance && (several || retryable))
                 {
                     // Undo the iteration; retry it with half as many removals, or (one removal) keep
@@ -226,7 +228,7 @@ public static class MethodRun
                 if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = iterationPath };
                 state = state with { Phase = "iterated", Iteration = k, Run = run, Pending = [], Probed = 0, Budget = NextAllowance(Budget(), s.Options.MaxRemovals, earlyStop, judged: s.Options.EarlyStop is not null, BatchesPerEpoch(s)) };
                 Checkpoint.Save(iterationPath, model, Meta(state, "iteration"), masks);
-                log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%{(record.ValTop1 is double vt ? $" (validation {vt:F2}%)" : "")}, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}), " +
+                log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%{(record.ValTop1 is double vt ? $" (validation {vt:F2}%)" : "")}, {Judged(record.ValDifference ?? record.TestDifference!, rule)}, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}), " +
                     $"fine-tuned on {record.ImagesTrained:N0} images{(record.StoppedEarly is null ? "" : $" ({earlyStop!.Reason})")}{(record.WithinTolerance ? "" : " - below tolerance")}");
                 if (!record.WithinTolerance) { state = state with { Phase = "done", Run = run with { StopReason = $"top-1 fell more than {s.Options.Tolerance} points below dense", Finished = true } }; }
                 else if (record.Removed == record.Total && !method.Prunes) { state = state with { Phase = "done", Run = run with { StopReason = "every activation removed", Finished = true } }; }
@@ -246,7 +248,7 @@ public static class MethodRun
                     resumed?.Meta.Stage == "final" ? resumed : null, method.ExtraLoss(model, s.Options), log: log, distill: distill);
                 var before = run.Iterations.Last(i => i.Checkpoint == best);
                 string finalPath = Path.Combine(s.OutDir, Final);
-                var final = Measure(model, masks, testLoader, valLoader, s, before.Iteration, [], [], clock.Elapsed.TotalSeconds, finalPath) with
+                var final = Measure(model, masks, testLoader, valLoader, s, before.Iteration, [], [], clock.Elapsed.TotalSeconds, finalPath, denseHits) with
                 {
                     ImagesTrained = (long)finalOptions.Epochs * s.Data.Train.Count,
                 };
@@ -289,20 +291,21 @@ public static class MethodRun
     /// before (null when fine-tunes run their whole schedule). A trial (an iteration a failure
     /// rolls back) also gives up once clearly failing, so a failed attempt costs half an epoch or
     /// one, not the whole cap; several removals at once are given up unless back by the second check.</summary>
-    static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, double denseScore, Trial trial, Action<string> log)
+    static EarlyStop? EarlyStopFor(ZooModel model, MethodRunSetup s, BatchLoader? validation, List<bool>? denseHits, double denseScore, Trial trial, Action<string> log)
     {
-        if (s.Options.EarlyStop is not double fraction || validation is null) return null;
+        if (s.Options.EarlyStop is not double fraction || validation is null || denseHits is null) return null;
+        var rule = s.Options.Rule;
         int batchesPerEpoch = BatchesPerEpoch(s);
         int every = TrainOptions.BatchesPer(s.Options.EarlyStopEvery, batchesPerEpoch);
         // Give-up points in epochs, whatever the check spacing: at or after half an epoch, and one epoch.
         int half = TrainOptions.BatchesPer(0.5, batchesPerEpoch), one = TrainOptions.BatchesPer(1, batchesPerEpoch);
         double? previous = null;   // not kept in checkpoints: a fine-tune resumed mid-way needs one more check to see a plateau
-        string? Verdict(double top1, long position)
+        string? Verdict(double top1, PairedDifference difference, long position)
         {
             bool plateau = previous is double p && top1 <= p;
             previous = top1;
-            if (top1 >= denseScore - fraction * s.Options.Tolerance) return Recovered;
-            if (plateau && top1 >= denseScore - s.Options.Tolerance) return Plateau;
+            if (rule.Within(difference, fraction)) return Recovered;
+            if (plateau && rule.Within(difference)) return Plateau;
             // Clearly failing: twice the tolerance down after half an epoch, or still outside it after
             // one. Several removals get half an epoch: falling back to fewer costs less than waiting.
             bool hopeless = position >= half && top1 < denseScore - (trial == Trial.Several ? 1 : 2) * s.Options.Tolerance
@@ -314,9 +317,11 @@ public static class MethodRun
             EveryBatches = every,
             Check = position =>
             {
-                double top1 = Evaluation.Run(model, validation).Top1;
-                string? reason = Verdict(top1, position);
-                log(FormattableString.Invariant($"  check after {(double)position / batchesPerEpoch:0.##} epochs: validation {top1:F2}% (recovered at {denseScore - fraction * s.Options.Tolerance:F2}%){(reason is null ? "" : ": " + reason)}"));
+                var hits = new List<bool>();
+                double top1 = Evaluation.Run(model, validation, hits).Top1;
+                var difference = rule.Compare(hits, denseHits);
+                string? reason = Verdict(top1, difference, position);
+                log(FormattableString.Invariant($"  check after {(double)position / batchesPerEpoch:0.##} epochs: validation {top1:F2}%, {Judged(difference, rule)} (recovered at {-fraction * s.Options.Tolerance:F2}){(reason is null ? "" : ": " + reason)}"));
                 return reason;
             },
         };
@@ -335,11 +340,33 @@ public static class MethodRun
         return loaded.Model;
     }
 
-    static IterationRecord Measure(ZooModel model, PruningMasks masks, BatchLoader test, BatchLoader? val, MethodRunSetup s, int k,
-        List<string> newly, Dictionary<string, double> entropies, double seconds, string checkpoint)
+    /// <summary>"-0.42 vs dense (95% bound -0.81)": a paired difference as the rule judges it.</summary>
+    static string Judged(PairedDifference d, ToleranceRule rule) => rule.Confidence == 0.5
+        ? FormattableString.Invariant($"{d.Difference:+0.00;-0.00} vs dense")
+        : FormattableString.Invariant($"{d.Difference:+0.00;-0.00} vs dense ({rule.Confidence:0.##%} bound {d.Lower:+0.00;-0.00})");
+
+    /// <summary>The dense model's per-image top-1 hits, the reference of every paired difference
+    /// (read from dense.ckpt, so a resumed run compares against exactly what a fresh one did).</summary>
+    sealed record Hits(List<bool> Test, List<bool>? Validation);
+
+    static Hits DenseHits(string densePath, Compute compute, BatchLoader test, BatchLoader? val)
     {
-        var testResult = Evaluation.Run(model, test);
-        double? valTop1 = val is null ? null : Evaluation.Run(model, val).Top1;
+        using var dense = Checkpoint.Load(densePath, compute);
+        dense.Model.Net.to(compute.Device);
+        var testHits = new List<bool>();
+        Evaluation.Run(dense.Model, test, testHits);
+        List<bool>? valHits = val is null ? null : [];
+        if (val is not null) Evaluation.Run(dense.Model, val, valHits);
+        return new Hits(testHits, valHits);
+    }
+
+    static IterationRecord Measure(ZooModel model, PruningMasks masks, BatchLoader test, BatchLoader? val, MethodRunSetup s, int k,
+        List<string> newly, Dictionary<string, double> entropies, double seconds, string checkpoint, Hits? dense = null)
+    {
+        var testHits = new List<bool>();
+        var testResult = Evaluation.Run(model, test, testHits);
+        List<bool>? valHits = val is null ? null : [];
+        double? valTop1 = val is null ? null : Evaluation.Run(model, val, valHits).Top1;
         var cost = ModelCost.Measure(model, s.Compute.Device);
         var layerSparsity = new Dictionary<string, double>();
         long zeros = 0, total = 0;
@@ -359,6 +386,8 @@ public static class MethodRun
             LayerSparsity = layerSparsity, Entropies = entropies, Params = cost.Parameters, NonzeroParams = cost.NonzeroParameters,
             Macs = cost.Macs, NonzeroMacs = cost.NonzeroMacs, Depth = cost.Depth, LinearDepth = cost.LinearDepth,
             WithinTolerance = true, Seconds = seconds, Checkpoint = checkpoint,
+            TestDifference = dense is null ? null : s.Options.Rule.Compare(testHits, dense.Test),
+            ValDifference = dense?.Validation is null || valHits is null ? null : s.Options.Rule.Compare(valHits, dense.Validation),
         };
     }
 

@@ -10,6 +10,10 @@ public sealed record IterationRecord
     public List<string> NewlyRemoved { get; init; } = [];
     public double Top1 { get; init; }
     public double? ValTop1 { get; init; }
+    /// <summary>Top-1 minus the dense model's on the same test / validation images, with its bounds
+    /// at the run's ToleranceConfidence (null for the dense record and for runs before the rule).</summary>
+    public PairedDifference? TestDifference { get; init; }
+    public PairedDifference? ValDifference { get; init; }
     public double Loss { get; init; }
     public double Sparsity { get; init; }
     public Dictionary<string, double> LayerSparsity { get; init; } = new();
@@ -45,6 +49,10 @@ public sealed record RunRecord
     /// <summary>"validation" or "test": which top-1 the tolerance is checked on.</summary>
     public string StoppingSplit { get; init; } = "test";
     public double Tolerance { get; init; }
+    /// <summary>ToleranceRule's confidence (0.5, the point estimate, in runs recorded before the rule).</summary>
+    public double ToleranceConfidence { get; init; } = 0.5;
+    /// <summary>How "within tolerance" was judged, for every iteration and the best model alike.</summary>
+    public string? SelectionRule { get; init; }
     public double PruneRatio { get; init; }
     public double ShareTemperature { get; init; } = 1;
     /// <summary>"entropy" or "latency" (see <see cref="RemovalObjective"/>).</summary>

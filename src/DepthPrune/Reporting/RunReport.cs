@@ -28,7 +28,7 @@ public static class RunReport
         var md = new StringBuilder();
         md.AppendLine($"# {run.Method} on {run.Model} / {run.Dataset}").AppendLine();
         string dense = F(run.DenseTop1) + (run.DenseValTop1 is double v ? $" (validation {F(v)})" : "");
-        md.AppendLine($"Dense top-1 {dense}. The run stops on the {run.StoppingSplit} split once top-1 falls more than {F(run.Tolerance)} points below dense; " +
+        md.AppendLine($"Dense top-1 {dense}. The run stops on the {run.StoppingSplit} split once {run.SelectionRule ?? $"top-1 falls more than {F(run.Tolerance)} points below dense"} no longer holds; the best model is the last for which it holds; " +
                       (run.Finished ? $"it finished: {run.StopReason}." : "it is still running (this report is rewritten after every iteration)."));
         var best = run.Iterations.FirstOrDefault(i => i.Iteration == run.BestIteration);
         md.AppendLine(best is null
@@ -41,10 +41,11 @@ public static class RunReport
             $"{run.TotalIterationSeconds:F0} s over {run.Iterations.Count} iterations" +
             (run.Iterations.Count(i => i.StoppedEarly is not null) is > 0 and int early ? $"; {early} fine-tune(s) stopped early once validation was back" : "") +
             (run.RolledBack.Count > 0 ? $"; {run.RolledBack.Count} iteration(s) rolled back ({string.Join("; ", run.RolledBack.Select(r => $"{r.Iteration}: {string.Join(", ", r.NewlyRemoved)} at {F(r.ValTop1 ?? r.Top1)}"))})" : "") + ".").AppendLine();
-        md.AppendLine("| iteration | removed | test top-1 | validation top-1 | sparsity | depth (folded) | nonzero MACs | newly removed | |");
-        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---|---|");
+        string bounds = run.ToleranceConfidence == 0.5 ? "" : $" [{run.ToleranceConfidence:0.##%} bounds]";
+        md.AppendLine($"| iteration | removed | test top-1 | vs dense{bounds} | validation top-1 | vs dense{bounds} | sparsity | depth (folded) | nonzero MACs | newly removed | |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
         foreach (var i in (run.Dense is null ? run.Iterations : [run.Dense, .. run.Iterations]))
-            md.AppendLine($"| {i.Iteration} | {i.Removed}/{i.Total} | {F(i.Top1)} | {(i.ValTop1 is double val ? F(val) : "")} | {i.Sparsity:P1} | {i.Depth} ({i.LinearDepth}) | " +
+            md.AppendLine($"| {i.Iteration} | {i.Removed}/{i.Total} | {F(i.Top1)} | {Difference(i.TestDifference, run)} | {(i.ValTop1 is double val ? F(val) : "")} | {Difference(i.ValDifference, run)} | {i.Sparsity:P1} | {i.Depth} ({i.LinearDepth}) | " +
                           $"{i.NonzeroMacs:N0} | {string.Join(", ", i.NewlyRemoved)} | {(i.Iteration == run.BestIteration ? "best" : i.WithinTolerance ? "" : "below tolerance")} |");
         md.AppendLine();
 
@@ -74,6 +75,11 @@ public static class RunReport
         AtomicFile.WriteText(path, md.ToString());
         return path;
     }
+
+    /// <summary>"-0.42 [-0.81, -0.03]": a paired difference and its one-sided bounds at the run's confidence.</summary>
+    static string Difference(PairedDifference? d, RunRecord run) => d is null ? ""
+        : run.ToleranceConfidence == 0.5 ? d.Difference.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{d.Difference:+0.00;-0.00} [{d.Lower:+0.00;-0.00}, {d.Upper:+0.00;-0.00}]");
 
     /// <summary>Several runs side by side: a table of each run's best model and the curves, one line per run.</summary>
     public static string Compare(IReadOnlyList<string> runDirs, string outDir)

@@ -8,8 +8,9 @@ public sealed record EvalResult(double Loss, double Top1, double Top5, int Sampl
 
 public static class Evaluation
 {
-    /// <summary>Mean cross-entropy, top-1 and top-5 accuracy in percent, in eval mode.</summary>
-    public static EvalResult Run(ZooModel model, BatchLoader loader)
+    /// <summary>Mean cross-entropy, top-1 and top-5 accuracy in percent, in eval mode; each
+    /// image's top-1 hit is appended to hits, in the loader's order, when it is given.</summary>
+    public static EvalResult Run(ZooModel model, BatchLoader loader, List<bool>? hits = null)
     {
         bool wasTraining = model.Net.training;
         model.Net.eval();
@@ -27,9 +28,11 @@ public static class Evaluation
                     loss += nn.functional.cross_entropy(logits, batch.Targets, reduction: nn.Reduction.Sum).item<float>();
                     int k = (int)Math.Min(5, logits.shape[1]);
                     var best = logits.topk(k, 1).indexes;
-                    var hits = best.eq(batch.Targets.unsqueeze(1));
-                    top1 += hits[.., 0].sum().item<long>();
-                    top5 += hits.any(1).sum().item<long>();
+                    var matches = best.eq(batch.Targets.unsqueeze(1));
+                    var first = matches[.., 0];
+                    top1 += first.sum().item<long>();
+                    top5 += matches.any(1).sum().item<long>();
+                    hits?.AddRange(first.cpu().data<bool>().ToArray());
                     n += batch.Size;
                 }
             }

@@ -26,7 +26,7 @@ public class ToleranceStopTests
         }
     }
 
-    static MethodRunSetup Setup(string dir, DataBundle data, int breakAt, double tolerance) => new()
+    static MethodRunSetup Setup(string dir, DataBundle data, int breakAt, double tolerance, double confidence = 0.5) => new()
     {
         OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu,
         CreateModel = () =>
@@ -35,7 +35,7 @@ public class ToleranceStopTests
             return ModelZoo.Create("mlp", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.125, InputSize: 8));
         },
         Pretrain = new TrainOptions { Epochs = 6, BatchSize = 32, LearningRate = 0.05, Seed = 2 },
-        Options = new MethodOptions { Finetune = new TrainOptions { Epochs = 0 }, MaxIterations = 5, Tolerance = tolerance, Seed = 2 },
+        Options = new MethodOptions { Finetune = new TrainOptions { Epochs = 0 }, MaxIterations = 5, Tolerance = tolerance, ToleranceConfidence = confidence, Seed = 2 },
     };
 
     [Fact]
@@ -53,16 +53,18 @@ public class ToleranceStopTests
         Assert.True(File.Exists(dir["iter-3.ckpt"]));   // kept for inspection, not chosen
     }
 
+    static DataBundle WithValidation(DataBundle plain, DataBundle extra) => new()
+    {
+        Name = plain.Name, Train = plain.Train, Validation = extra.Train, Test = plain.Test, Mean = plain.Mean, Std = plain.Std,
+        TrainPipeline = plain.TrainPipeline, EvalPipeline = plain.EvalPipeline,
+    };
+
     [Fact]
     public void With_a_validation_split_the_validation_top1_decides()
     {
         using var plain = TestData.Quadrants(train: 256, size: 8);
         using var extra = TestData.Quadrants(train: 64, size: 8, seed: 9);
-        var data = new DataBundle
-        {
-            Name = plain.Name, Train = plain.Train, Validation = extra.Train, Test = plain.Test, Mean = plain.Mean, Std = plain.Std,
-            TrainPipeline = plain.TrainPipeline, EvalPipeline = plain.EvalPipeline,
-        };
+        var data = WithValidation(plain, extra);
         using var dir = new TempDir();
         var run = MethodRun.Run(new Saboteur(breakAt: 2), Setup(dir.Path, data, breakAt: 2, tolerance: 5));
         Assert.Equal("validation", run.StoppingSplit);
@@ -74,5 +76,35 @@ public class ToleranceStopTests
         }
         Assert.Equal(1, run.BestIteration);
         Assert.Equal(2, run.Iterations.Count);
+    }
+
+    /// <summary>A model identical to dense on 64 validation images: the point estimate is 0, but 64
+    /// images cannot show that it is within 2 points at 95%. By hand: no image disagrees, so the
+    /// adjusted shares are b = c = 0.5/66 and the standard error is 100 sqrt((b + c)/66) = 100/66
+    /// points; the lower bound is -1.6449 x 100/66 = -2.49 &lt; -2.</summary>
+    [Fact]
+    public void At_95_percent_a_model_equal_to_dense_on_64_images_is_not_shown_within_2_points()
+    {
+        using var plain = TestData.Quadrants(train: 256, size: 8);
+        using var extra = TestData.Quadrants(train: 64, size: 8, seed: 9);
+        var data = WithValidation(plain, extra);
+        using var pointDir = new TempDir();
+        using var boundDir = new TempDir();
+        var point = MethodRun.Run(new Saboteur(breakAt: 3), Setup(pointDir.Path, data, breakAt: 3, tolerance: 2));
+        var bound = MethodRun.Run(new Saboteur(breakAt: 3), Setup(boundDir.Path, data, breakAt: 3, tolerance: 2, confidence: 0.95));
+
+        var first = bound.Iterations[0].ValDifference!;
+        Assert.Equal(0, first.Difference, 9);
+        Assert.Equal(64, first.Images);
+        Assert.Equal(100.0 / 66, first.StandardError, 9);
+        Assert.Equal(-1.6448536269514722 * 100 / 66, first.Lower, 6);
+        Assert.Equal([true, true, false], point.Iterations.Select(i => i.WithinTolerance));
+        Assert.Equal(2, point.BestIteration);
+        Assert.Equal([false], bound.Iterations.Select(i => i.WithinTolerance));
+        Assert.Null(bound.BestIteration);
+        Assert.Equal(0.95, bound.ToleranceConfidence);
+        Assert.Contains("lower 95% bound of validation top-1 minus dense", bound.SelectionRule);
+        // The test split is compared the same way, and reported.
+        Assert.Equal(bound.Iterations[0].Top1 - bound.DenseTop1, bound.Iterations[0].TestDifference!.Difference, 9);
     }
 }
