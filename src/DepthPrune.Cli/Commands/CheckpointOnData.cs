@@ -20,9 +20,9 @@ sealed class CheckpointOnData : IDisposable
         try
         {
             var options = dataArgs.Read(parsed, seed: loaded.Meta.Data?.Seed ?? 0);
-            // The checkpoint's own data set unless --dataset names another; --data still says where it lies.
+            // The checkpoint's own data set and cut unless --dataset names another; data flags typed still apply.
             if (!parsed.WasGiven(dataArgs.DatasetOption) && loaded.Meta.Data is not null)
-                options = loaded.Meta.Data with { Directory = dataArgs.Directory(parsed) ?? loaded.Meta.Data.Directory };
+                options = dataArgs.Over(parsed, loaded.Meta.Data);
             var data = DataBundle.Load(options);
             var model = loaded.Model.Options;
             long[] shape = data.SampleShape;
@@ -30,6 +30,11 @@ sealed class CheckpointOnData : IDisposable
             {
                 data.Dispose();
                 throw new UsageException($"--dataset {options.Dataset}: images are [{string.Join(",", shape)}], the checkpoint's model takes [{model.InChannels},{model.InputSize},{model.InputSize}]");
+            }
+            if (data.Classes != model.Classes)
+            {
+                data.Dispose();
+                throw new UsageException($"--dataset {options.Dataset}: {data.Classes} classes, the checkpoint's model has {model.Classes} outputs");
             }
             return new CheckpointOnData { Compute = compute, Loaded = loaded, Data = data };
         }

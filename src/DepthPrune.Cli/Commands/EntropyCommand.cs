@@ -29,7 +29,7 @@ public static class EntropyCommand
             var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), kind);
             var report = new
             {
-                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, estimator = parsed.GetValue(estimator),
+                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, held_out = data.Validation?.Count ?? 0, estimator = parsed.GetValue(estimator),
                 layers = layers.Select(l => new
                 {
                     name = l.Name, neurons = l.Neurons, entropy = l.Entropy, always_on = l.AlwaysOn, always_off = l.AlwaysOff,
@@ -41,6 +41,8 @@ public static class EntropyCommand
             if (parsed.GetValue(json)) output.WriteLine(JsonOut.Serialize(report));
             else
             {
+                output.WriteLine($"{data.Name}: {data.Train.Count:N0} training images probed" +
+                    (data.Validation is { } v ? $" ({v.Count:N0} held out for validation; --val-split 0 probes them too)" : ""));
                 output.WriteLine($"{"layer",-28} {"neurons",7} {"H_l",7} {"on",5} {"off",5}  mode");
                 foreach (var l in report.layers) output.WriteLine($"{l.name,-28} {l.neurons,7} {l.entropy,7:F4} {l.always_on,5} {l.always_off,5}  {l.mode}");
             }

@@ -41,7 +41,7 @@ public static class MethodCommand
         var runArgs = new RunArgs(command, outputRequired: true);
         Option<string> checkpoint = PathOptions.InputFile("--checkpoint", "Start from this trained checkpoint instead of pretraining", required: false);
         Option<int> finetuneEpochs = NumberOptions.WithDefault("--finetune-epochs", "Fine-tuning epochs after each iteration", 1, v => v >= 0, "must be >= 0");
-        Option<double?> finetuneLr = NumberOptions.Optional<double>("--finetune-lr", "Fine-tuning learning rate (default: 0.1 x the training rate)", v => v > 0, "must be positive");
+        Option<double?> finetuneLr = NumberOptions.Optional<double>("--finetune-lr", "Fine-tuning learning rate (default: 0.1 x the training rate)", v => v is > 0 and <= 100, "must lie in (0,100]");
         Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Stop when top-1 falls more than this many points below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
         Option<double> toleranceConfidence = NumberOptions.WithDefault("--tolerance-confidence", "Judge 'within --tolerance' on the lower bound, at this confidence, of top-1 minus dense on the same images (0.5: the point estimate, as the papers do)", ToleranceRule.DefaultConfidence, v => v is >= 0.5 and < 1, "must lie in [0.5,1) (0.5: the point estimate)");
         Option<int> maxIterations = NumberOptions.WithDefault("--max-iterations", "Stop after N iterations (0: no limit)", 0, v => v >= 0, "must be >= 0");
@@ -86,10 +86,13 @@ public static class MethodCommand
             int seed = runArgs.Seed(parsed);
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed);
             var progress = new ConsoleProgress(error, runArgs.Quiet(parsed));
-            progress.Line($"{name}: {job.Preset.Notes}");
             string outDir = runArgs.Out(parsed)!;
-            if (!runArgs.Resume(parsed) && !File.Exists(Path.Combine(outDir, MethodRun.Current))) RunArgs.SaveConfiguration(parsed, outDir);
+            string current = Path.Combine(outDir, MethodRun.Current);
+            bool resume = runArgs.Resume(parsed);
+            if (resume && File.Exists(current)) modelArgs.RequireSameAs(parsed, Checkpoint.ReadMeta(current), $"--resume: {current}");
+            else if (parsed.GetValue(checkpoint) is { } start) modelArgs.RequireSameAs(parsed, Checkpoint.ReadMeta(start), $"--checkpoint {start}");
             using var data = DataBundle.Load(job.Data);
+            if (!resume && parsed.GetValue(checkpoint) is null) job.ModelOptionsFor(data).RequireFits(job.ModelName, data.Name, data.SampleShape, data.Classes);
             bool isCheap = parsed.GetValue(cheap);
             var finetune = job.Train with { Epochs = parsed.GetValue(finetuneEpochs), LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 };
             var setup = new MethodRunSetup
@@ -112,6 +115,10 @@ public static class MethodCommand
                     ProbeSample = parsed.GetValue(probeSample) ?? (isCheap ? CheapProbeSample : defaults.ProbeSample),
                 },
             };
+            // config.yaml records the flags the run goes on with (a resumed run's accepted changes too).
+            if (resume) MethodRun.RefuseMismatchedResume(name, setup);
+            if (resume || !File.Exists(current)) RunArgs.SaveConfiguration(parsed, outDir);
+            if (setup.DenseCheckpoint is null && !resume) progress.Line($"{name}: defaults for the training flags not given: {job.Preset.Notes}");
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
             if (runArgs.Json(parsed)) output.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, Training.Checkpoint.Json));
             else RunTable.Write(output, run);

@@ -35,6 +35,23 @@ public sealed class ModelArgs
 
     public string Name(ParseResult parsed) => parsed.GetValue(model)!;
 
+    /// <summary>Refuses a model flag typed on the command line that contradicts the model a
+    /// checkpoint holds (the checkpoint decides the model; the same value typed again is fine).</summary>
+    public void RequireSameAs(ParseResult parsed, Training.CheckpointMeta meta, string source)
+    {
+        void Check(Option option, object typed, object held, bool same)
+        {
+            if (parsed.WasGiven(option) && !same)
+                throw new Runtime.UsageException($"{option.Name} {typed}: {source} holds {meta.Model} with {option.Name} {held}; leave {option.Name} out (the checkpoint decides) or pass the same");
+        }
+        var o = meta.ModelOptions;
+        Check(model, Name(parsed), meta.Model, Name(parsed) == meta.Model);
+        Check(width, parsed.GetValue(width), o.Width, parsed.GetValue(width) == o.Width);
+        Check(classes, parsed.GetValue(classes)!, o.Classes, parsed.GetValue(classes) == o.Classes);
+        Check(inChannels, parsed.GetValue(inChannels)!, o.InChannels, parsed.GetValue(inChannels) == o.InChannels);
+        Check(inputSize, parsed.GetValue(inputSize)!, o.InputSize, parsed.GetValue(inputSize) == o.InputSize);
+    }
+
     /// <summary>Options from flags, falling back to the data set's shape, then to the reference.</summary>
     public ModelOptions Options(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null, double? presetWidth = null)
     {

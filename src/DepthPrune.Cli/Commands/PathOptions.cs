@@ -35,6 +35,20 @@ public static class PathOptions
         return option;
     }
 
+    /// <summary>A folder to write into: named (not empty), and not an existing file.</summary>
+    public static Option<string?> OutputFolder(string name, string description, bool required = false)
+    {
+        var option = new Option<string?>(name) { Description = description, Required = required };
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 0) return;
+            string path = r.Tokens[0].Value;
+            if (string.IsNullOrWhiteSpace(path)) r.AddError($"{name}: empty; expected a folder to write into");
+            else if (File.Exists(path)) r.AddError($"{name} {path}: is a file; expected a folder to write into");
+        });
+        return option;
+    }
+
     public static Option<string?> InputFolder(string name, string description)
     {
         var option = new Option<string?>(name) { Description = description };

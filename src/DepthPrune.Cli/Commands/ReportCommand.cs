@@ -10,7 +10,7 @@ public static class ReportCommand
     public static Command Create(TextWriter output)
     {
         Argument<string[]> runs = new("runs") { Description = "Method run folders (each holds run.json)", Arity = ArgumentArity.OneOrMore };
-        Option<string?> outDir = new("--out") { Description = "Where to write report.md and plots/ (default: the run folder; required for several runs)" };
+        Option<string?> outDir = PathOptions.OutputFolder("--out", "Where to write report.md and plots/ (default: the run folder; required for several runs)");
         var command = new Command("report", "Write report.md with plots for a method run, or compare several runs (or every run of a sweep folder)") { runs, outDir };
         command.SetAction(parsed =>
         {

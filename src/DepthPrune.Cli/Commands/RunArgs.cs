@@ -16,7 +16,7 @@ public sealed class RunArgs
 
     public RunArgs(Command command, bool outputRequired)
     {
-        output = new Option<string?>("--out") { Description = "Run directory (checkpoints, run record)", Required = outputRequired };
+        output = PathOptions.OutputFolder("--out", "Run directory (checkpoints, run record)", outputRequired);
         foreach (Option o in new Option[] { seed, device, output, resume, json, quiet, config }) command.Options.Add(o);
     }
 

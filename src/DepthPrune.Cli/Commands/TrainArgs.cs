@@ -10,7 +10,7 @@ public sealed class TrainArgs
     readonly Option<int?> epochs;
     readonly Option<int?> batchSize = NumberOptions.Optional<int>("--batch-size", "Mini-batch size (default: preset)", v => v > 0, "must be positive");
     readonly Option<string?> optimizer = new("--optimizer") { Description = "sgd, adam or adamw (default: preset)" };
-    readonly Option<double?> lr = NumberOptions.Optional<double>("--lr", "Peak learning rate (default: preset)", v => v > 0, "must be positive");
+    readonly Option<double?> lr = NumberOptions.Optional<double>("--lr", "Peak learning rate (default: preset)", v => v is > 0 and <= 100, "must lie in (0,100]");
     readonly Option<double?> momentum = NumberOptions.Optional<double>("--momentum", "SGD momentum (default: preset)", v => v is >= 0 and < 1, "must lie in [0,1)");
     readonly Option<bool> nesterov = new("--nesterov") { Description = "Nesterov momentum" };
     readonly Option<double?> weightDecay = NumberOptions.Optional<double>("--weight-decay", "Weight decay (default: preset)", v => v >= 0, "must be >= 0");

@@ -30,22 +30,26 @@ public static class TrainCommand
                 AtomicFile.RemoveUnfinished(dir);
                 if (!File.Exists(last)) throw new UsageException($"--resume: no checkpoint {last} to resume from");
                 resumed = Checkpoint.Load(last, compute);
+                modelArgs.RequireSameAs(parsed, resumed.Meta, $"--resume: {last}");
             }
             else if (File.Exists(last))
                 throw new UsageException($"--out {dir}: already holds a run ({last}); pass --resume to continue it or choose another folder");
             else RunArgs.SaveConfiguration(parsed, dir);
 
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, runArgs.Seed(parsed));
+            if (resumed?.Meta.Data is { } saved && !saved.SameCut(job.Data))
+                throw new UsageException($"--resume: {last} was cut as {saved.Cut()}, this command asks for {job.Data.Cut()}; pass the run's data flags (see its config.yaml)");
             var dataOptions = resumed?.Meta.Data ?? job.Data;
             using var data = DataBundle.Load(dataOptions);
             var options = resumed?.Meta.Train ?? job.Train;
+            if (resumed is null) job.ModelOptionsFor(data).RequireFits(job.ModelName, data.Name, data.SampleShape, data.Classes);
             ZooModel model = resumed?.Model ?? job.CreateModel(data);
             var preset = job.Preset;
             try
             {
                 RunFolder.RequireRoom(dir, RunFolder.BytesFor(model, 3));   // last.ckpt, its temp copy, model.ckpt
                 model.Net.to(compute.Device);
-                progress.Line(resumed is null ? $"preset: {preset.Notes}" : $"resuming {last} at epoch {resumed.Meta.Epoch + 1}, batch {resumed.Meta.Batch + 1}");
+                progress.Line(resumed is null ? $"defaults for the flags not given: {preset.Notes}" : $"resuming {last} at epoch {resumed.Meta.Epoch + 1}, batch {resumed.Meta.Batch + 1}");
                 progress.Line($"model {model.Name} (width {model.Options.Width}), data {data.Name}: {data.Train.Count} train / {data.Test.Count} test, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate} {options.Schedule}");
                 var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = dataOptions, Train = options, Stage = "train" };
                 var testLoader = data.EvalLoader(data.Test, 256, compute);

@@ -23,7 +23,7 @@ public static class WeightsCommand
             var edits = StructuralEdits.Read(path, model);
             Checkpoint.ApplySlotStates(model, edits, StructuralEdits.SidecarPath(path), Compute.Cpu.Device);
             var report = Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase)
-                ? OnnxConvBnImport.Apply(model, path)
+                ? OnnxConvBnImport.Apply(model, path, parsed.GetValue(ignore))
                 : StateDictFile.Apply(model, StateDictFile.Read(path), path, parsed.GetValue(ignore));
             Checkpoint.Save(parsed.GetValue(outFile)!, model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Complete = true, Stage = "imported" });
             if (parsed.GetValue(json))

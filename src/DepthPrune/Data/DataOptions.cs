@@ -8,4 +8,12 @@ public sealed record DataOptions(
     double ValidationFraction = 0,
     int Seed = 0,
     int? ImageSize = null,
-    string? TestDomain = null);
+    string? TestDomain = null)
+{
+    /// <summary>The same images in the same splits (where the files lie may differ).</summary>
+    public bool SameCut(DataOptions other) => this with { Directory = null } == other with { Directory = null };
+
+    /// <summary>The cut as the flags that make it.</summary>
+    public string Cut() => FormattableString.Invariant(
+        $"--dataset {Dataset} --train-subset {(TrainSubset?.ToString() ?? "(all)")} --val-split {ValidationFraction} --seed {Seed}{(ImageSize is int i ? $" --image-size {i}" : "")}{(TestDomain is { } t ? $" --test-domain {t}" : "")}");
+}

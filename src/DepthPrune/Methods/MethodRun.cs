@@ -37,6 +37,8 @@ public static class MethodRun
 
     sealed record State
     {
+        /// <summary>The method that started the run (null in checkpoints written before it was kept).</summary>
+        public string? Method { get; init; }
         public string Phase { get; init; } = "pretrain";   // pretrain | finetune | iterated | done
         public int Iteration { get; init; }
         public RunRecord? Run { get; init; }
@@ -59,7 +61,7 @@ public static class MethodRun
         Checkpoint.Loaded? resumed = null;
         if (s.Resume)
         {
-            if (!File.Exists(current)) throw new UsageException($"--resume: no {current} to resume from");
+            RefuseMismatchedResume(method.Name, s);
             resumed = Checkpoint.Load(current, s.Compute);
             log($"resuming {current} ({resumed.Meta.Stage})");
         }
@@ -69,7 +71,7 @@ public static class MethodRun
 
         if (s.Options.EarlyStop is not null && s.Data.Validation is null)
             throw new UsageException("--early-stop: needs a validation split to judge recovery on (--val-split > 0)");
-        State state = resumed?.Meta.MethodState is { } json ? json.Deserialize<State>(Checkpoint.Json)! : new State();
+        State state = resumed?.Meta.MethodState is { } json ? json.Deserialize<State>(Checkpoint.Json)! : new State { Method = method.Name };
         if (state is { Phase: "done", Run.StopReason: var reason } && reason.StartsWith(MaxIterationsReason))
             state = state with { Phase = "iterated", Run = state.Run! with { Finished = false, StopReason = "" } };   // a raised limit continues
         ZooModel model = resumed?.Model ?? StartModel(s);
@@ -107,7 +109,7 @@ public static class MethodRun
                 Checkpoint.Save(Path.Combine(s.OutDir, Dense), model, Meta(state, "dense") with { Complete = true }, masks);
                 state = new State
                 {
-                    Phase = "iterated",
+                    Method = method.Name, Phase = "iterated",
                     Run = new RunRecord
                     {
                         Method = method.Name, Model = model.Name, Dataset = s.Data.Name, DenseTop1 = denseRecord.Top1, DenseValTop1 = denseRecord.ValTop1,
@@ -269,6 +271,20 @@ public static class MethodRun
             model.Dispose();
             masks.Dispose();
         }
+    }
+
+    /// <summary>A resumed run continues the run in OutDir only: the same method on the same cut of
+    /// the same data (the validation split decides, so a different cut would judge on other images).</summary>
+    public static void RefuseMismatchedResume(string methodName, MethodRunSetup s)
+    {
+        string current = Path.Combine(s.OutDir, Current);
+        if (!File.Exists(current)) throw new UsageException($"--resume: no {current} to resume from");
+        var meta = Checkpoint.ReadMeta(current);
+        var state = meta.MethodState?.Deserialize<State>(Checkpoint.Json);
+        if ((state?.Method ?? state?.Run?.Method) is { } started && started != methodName)
+            throw new UsageException($"--resume: {current} is a {started} run; continue it with `depthprune {started} ... --resume`, or start {methodName} in another --out");
+        if (meta.Data is { } d && !d.SameCut(s.DataOptions))
+            throw new UsageException($"--resume: {current} was cut as {d.Cut()}, this command asks for {s.DataOptions.Cut()}; pass the run's data flags (see its config.yaml)");
     }
 
     internal const string Recovered = "recovered", Plateau = "within tolerance, no longer improving", GaveUp = "gave up";

@@ -81,21 +81,54 @@ public class IsaSelectionTests
     {
         using var dir = new TempDir();
         var cache = new IsaCache(dir.Path);
-        string top = CpuIdentity.Current.IsaCandidates()[0];
+        // The last candidate is checked for real with a wrong gradient injected; the faster ones
+        // die at once (whether their kernels work on this CPU is not this test's question).
+        var candidates = CpuIdentity.Current.IsaCandidates();
+        string last = candidates[^1];
         var faulty = new ConvCheckProcess(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
-            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = top });
+            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", [.. candidates.SkipLast(1).Select(c => c + ":crash"), last]) });
         var notes = new List<string>();
 
         IsaChoice first = IsaSelection.Resolve(null, CpuIdentity.Current, cache, faulty, notes.Add);
-        Assert.NotEqual(top, first.Isa);
-        Assert.Equal(top, first.Rejected[0].Isa);
-        Assert.Contains("input gradient 0.5", first.Rejected[0].Reason);
-        Assert.Contains(notes, n => n.Contains($"{top} rejected"));
+        Assert.Equal(IsaChooser.Fallback, first.Isa);
+        Assert.Equal(last, first.Rejected[^1].Isa);
+        Assert.Contains("input gradient 0.5", first.Rejected[^1].Reason);
+        Assert.Contains(notes, n => n.Contains($"{last} rejected"));
 
         // Served from the cache: a checker that does not exist is never asked.
         IsaChoice second = IsaSelection.Resolve(null, CpuIdentity.Current, cache, new ConvCheckProcess(dir["missing.dll"]), _ => { });
         Assert.Equal((first.Isa, IsaSource.Cached), (second.Isa, second.Source));
         Assert.Equal(first.Rejected.Select(r => r.Isa), second.Rejected.Select(r => r.Isa));
+    }
+
+    /// <summary>On one AMD CPU the checks under ALL and AVX512_CORE die with SIGSEGV: that is a verdict
+    /// (the kernels crash), cached like a wrong gradient, so later commands do not pay for the check again.</summary>
+    [Fact]
+    public void A_check_process_that_dies_by_a_signal_rejects_that_isa_and_the_verdict_is_cached()
+    {
+        using var dir = new TempDir();
+        var cache = new IsaCache(dir.Path);
+        var candidates = CpuIdentity.Current.IsaCandidates();
+        // Every candidate's child kills itself at once (SIGKILL), so no real check is paid for.
+        var crashing = new ConvCheckProcess(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
+            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", candidates.Select(c => c + ":crash")) });
+
+        IsaChoice first = IsaSelection.Resolve(null, CpuIdentity.Current, cache, crashing, _ => { });
+        Assert.Equal((IsaChooser.Fallback, IsaSource.Fallback), (first.Isa, first.Source));
+        Assert.Equal(candidates, first.Rejected.Select(r => r.Isa));
+        Assert.All(first.Rejected, r => Assert.True(r.CheckRan));
+        Assert.Contains($"under {candidates[0]} crashed (exit 137)", first.Rejected[0].Reason);
+        IsaChoice second = IsaSelection.Resolve(null, CpuIdentity.Current, cache, new ConvCheckProcess(dir["missing.dll"]), _ => { });
+        Assert.Equal((first.Isa, IsaSource.Cached), (second.Isa, second.Source));
+    }
+
+    [Fact]
+    public void A_crash_or_stall_reported_by_the_checker_counts_as_a_check_that_ran()
+    {
+        IsaChoice choice = IsaChooser.Choose(["ALL", "AVX2"], isa =>
+            isa == "ALL" ? throw new ConvCheckFault("stalled: did not finish in 120 s") : Pass(isa));
+        Assert.Equal("AVX2", choice.Isa);
+        Assert.True(choice.Rejected.Single().CheckRan);
     }
 
     [Fact]

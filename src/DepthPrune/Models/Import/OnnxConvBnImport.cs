@@ -14,7 +14,9 @@ public static class OnnxConvBnImport
 {
     sealed record ConvBn(string Conv, TensorProto Weight, TensorProto? Bias, TensorProto[]? Norm, float Epsilon);
 
-    public static ImportReport Apply(ZooModel model, string onnxPath)
+    /// <summary>Loads every conv/BN tensor; refuses (naming them) the model's tensors the graph
+    /// cannot fill, unless their keys start with an ignored prefix (e.g. "fc." for a new head).</summary>
+    public static ImportReport Apply(ZooModel model, string onnxPath, IReadOnlyList<string>? ignore = null)
     {
         if (!File.Exists(onnxPath)) throw new UsageException($"--weights {onnxPath}: file not found");
         ModelProto proto;
@@ -51,6 +53,13 @@ public static class OnnxConvBnImport
         }
         if (mismatched.Count > 0) throw new DataFormatException($"{onnxPath}: graph does not fit {model.Name}: {string.Join("; ", mismatched)}");
 
+        var filled = new HashSet<string>();
+        int Copy(Tensor target, TensorProto source, string name, string path)
+        {
+            CopyTensor(target, source, name, path);
+            filled.Add(name);
+            return 1;
+        }
         int loaded = 0;
         using (no_grad())
             foreach (bool kind in targets.Keys)
@@ -68,18 +77,22 @@ public static class OnnxConvBnImport
                     if (Math.Abs(source.Epsilon - bn.eps) > 1e-9)
                         throw new DataFormatException($"{onnxPath}: BatchNorm after {source.Conv} uses epsilon {source.Epsilon}, {layer.Norm} uses {bn.eps}");
                 }
-        return new ImportReport(onnxPath, loaded, [], [], []);
+        var missing = model.Net.state_dict().Keys
+            .Where(k => !filled.Contains(k) && !k.EndsWith("num_batches_tracked") && ignore?.Any(k.StartsWith) != true).ToList();
+        var report = new ImportReport(onnxPath, loaded, missing, [], []);
+        if (!report.Complete) throw new DataFormatException($"{report.Describe()}: the graph's conv/BN tensors do not fill {model.Name} (--ignore PREFIX leaves a part, e.g. a new classifier, at its initial weights)");
+        return report;
     }
 
-    static int Copy(Tensor target, TensorProto source, string name, string path)
+    static void CopyTensor(Tensor target, TensorProto source, string name, string path)
     {
         long[] dims = source.Dims.ToArray();
         if (!dims.SequenceEqual(target.shape))
             throw new DataFormatException($"{path}: {name} is [{string.Join(",", target.shape)}] but the graph gives [{string.Join(",", dims)}]");
         float[] values = source.FloatData.Count > 0 ? source.FloatData.ToArray()
             : Enumerable.Range(0, source.RawData.Length / 4).Select(i => BitConverter.ToSingle(source.RawData.Span.Slice(i * 4, 4))).ToArray();
+        if (values.Any(v => !float.IsFinite(v))) throw new DataFormatException($"{path}: {name} holds NaN or infinite values");
         using var t = tensor(values).reshape(dims);
         target.copy_(t);
-        return 1;
     }
 }

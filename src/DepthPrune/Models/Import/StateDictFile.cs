@@ -56,6 +56,9 @@ public static class StateDictFile
         var matched = target.Keys.Where(k => !Ignored(k) && weights.TryGetValue(k, out var w) && w.shape.SequenceEqual(target[k].shape)).ToList();
         var report = new ImportReport(source, strict && (missing.Count + unexpected.Count + mismatched.Count) > 0 ? 0 : matched.Count, missing, unexpected, mismatched);
         if (strict && !report.Complete) throw new DataFormatException(report.Describe());
+        foreach (string key in matched)
+            if (weights[key].is_floating_point() && !weights[key].isfinite().all().item<bool>())
+                throw new DataFormatException($"{source}: {key} holds NaN or infinite values");
         using (no_grad())
             foreach (string key in matched)
                 target[key].copy_(weights[key].to(target[key].dtype).to(target[key].device));

@@ -10,8 +10,9 @@ namespace DepthPrune.Runtime.Isa;
 /// geometry of <see cref="ConvCheckSet"/> with float64 and prints one JSON object (a <see cref="ConvCheckReport"/>).</summary>
 public static class ConvCheckChild
 {
-    /// <summary>Names ISAs whose check reports a wrong input gradient: how tests prove that the
-    /// chooser rejects a failing ISA without needing a CPU whose kernels are really wrong.</summary>
+    /// <summary>Names ISAs whose check reports a wrong input gradient ("AVX2"), or whose check process
+    /// dies by a signal ("AVX2:crash"): how tests prove that the chooser rejects a failing ISA
+    /// without needing a CPU whose kernels are really wrong.</summary>
     public const string FaultVariable = "DEPTHPRUNE_CONV_CHECK_FAULT";
 
     public static int Run(TextWriter output)
@@ -21,7 +22,9 @@ public static class ConvCheckChild
         var geometries = Geometries();
         var failures = new List<ConvCheckFailure>();
         double worst = 0;
-        bool injected = (Environment.GetEnvironmentVariable(FaultVariable) ?? "").Split(',').Contains(isa);
+        var faults = (Environment.GetEnvironmentVariable(FaultVariable) ?? "").Split(',');
+        if (faults.Contains(isa + ":crash")) Process.GetCurrentProcess().Kill();   // SIGKILL: exit 137
+        bool injected = faults.Contains(isa);
         for (int i = 0; i < geometries.Count; i++)
         {
             ConvErrors errors = ConvErrors.Measure(geometries[i], seed: 1000 + i);

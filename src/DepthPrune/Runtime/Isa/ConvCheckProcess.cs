@@ -29,8 +29,11 @@ public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<str
         if (!process.WaitForExit(Limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{CheckerFile} under {isa} did not finish in {Limit.TotalSeconds:F0} s");
+            throw new ConvCheckFault($"{CheckerFile} under {isa} stalled: did not finish in {Limit.TotalSeconds:F0} s (a check takes seconds)");
         }
+        // Exit codes above 128 are deaths by a signal (139: SIGSEGV, 134: SIGABRT): the kernels crash.
+        if (process.ExitCode > 128)
+            throw new ConvCheckFault($"{CheckerFile} under {isa} crashed (exit {process.ExitCode}): {LastLine(stderr.Result)}");
         string last = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
         if (process.ExitCode != 0 || !last.StartsWith('{'))
             throw new InvalidOperationException($"{CheckerFile} under {isa} exited {process.ExitCode}: {FirstLine(stderr.Result)}");
@@ -47,9 +50,15 @@ public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<str
         return File.Exists(fromRuntime) ? fromRuntime : "dotnet";
     }
 
+    static string LastLine(string text) => FirstLine(string.Join('\n', text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(1)));
+
     static string FirstLine(string text)
     {
         string line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? "(no output)";
         return line.Length > 300 ? line[..300] + "..." : line;
     }
 }
+
+/// <summary>The check's child crashed or stalled under an ISA: a verdict on that ISA's kernels on
+/// this CPU (rejected and cached), unlike a check that could not be started at all.</summary>
+public sealed class ConvCheckFault(string message) : Exception(message);

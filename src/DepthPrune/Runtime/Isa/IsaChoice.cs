@@ -4,7 +4,7 @@ namespace DepthPrune.Runtime.Isa;
 public enum IsaSource { Verified, Cached, UserSet, Fallback }
 
 /// <summary>A rejected ISA and why; CheckRan is false when the check itself failed to run (then
-/// the verdict is not cached).</summary>
+/// the verdict is not cached); a check whose child crashed or stalled under that ISA did run.</summary>
 public sealed record IsaRejection(string Isa, string Reason, bool CheckRan);
 
 /// <summary>The limit in force (an ONEDNN_MAX_CPU_ISA value), where it came from, and what was rejected.</summary>
@@ -34,6 +34,11 @@ public static class IsaChooser
         {
             ConvCheckReport report;
             try { report = check(isa); }
+            catch (ConvCheckFault fault)
+            {
+                rejected.Add(new IsaRejection(isa, fault.Message, CheckRan: true));
+                continue;
+            }
             catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception or System.Text.Json.JsonException)
             {
                 rejected.Add(new IsaRejection(isa, "the check did not run: " + e.Message, CheckRan: false));
