@@ -14,6 +14,10 @@ public static class CliApp
 
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Print stack traces on failure", Recursive = true };
 
+    public static readonly Option<int?> Threads = Commands.NumberOptions.Optional<int>("--threads",
+        "Threads for libtorch's kernels (default: OMP_NUM_THREADS, else the CPUs this process may use); give runs sharing a machine a share of its cores each",
+        v => v is >= 1 and <= 1024, "need 1 to 1024");
+
     /// <summary>The command tree. Its root is named "depthprune" whatever the host process is called
     /// (a RootCommand would take the assembly's name, DepthPrune.Cli, for its usage lines).</summary>
     public static Command Build(TextWriter output, TextWriter error)
@@ -23,6 +27,8 @@ public static class CliApp
             new HelpOption(), new VersionOption(),
         };
         root.Options.Add(Verbose);
+        Threads.Recursive = true;
+        root.Options.Add(Threads);
         foreach (Command command in CommandSet.All(output, error)) root.Subcommands.Add(command);
         return root;
     }
@@ -47,6 +53,13 @@ public static class CliApp
             return Usage;
         }
         bool verbose = parsed.GetValue(Verbose);
+        int threadsBefore;
+        try { threadsBefore = ThreadBudget.Apply(ThreadBudget.FromEnvironment(parsed.GetValue(Threads))); }
+        catch (UsageException e)
+        {
+            error.WriteLine("depthprune: " + e.Message);
+            return Usage;
+        }
         // Ctrl-C: the first asks the run to stop at its next checkpoint, a second ends the process.
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
         {
@@ -76,6 +89,7 @@ public static class CliApp
         }
         finally
         {
+            ThreadBudget.Apply(new ThreadBudget.Budget(threadsBefore, "restored"));   // a host calling Run twice keeps its own setting
             Console.CancelKeyPress -= onCtrlC;
             StopRequest.Clear();
         }

@@ -17,7 +17,7 @@ public static class ConfigFile
     public const string OptionName = "--config";
 
     /// <summary>Flags that say how to run, not what: left out of the resolved configuration.</summary>
-    static readonly HashSet<string> NotConfiguration = [OptionName, "--out", "--resume", "--json", "--quiet", "--verbose", "--help", "--version"];
+    static readonly HashSet<string> NotConfiguration = [OptionName, "--out", "--resume", "--json", "--quiet", "--verbose", "--threads", "--help", "--version"];
 
     public static Option<string> Option() => PathOptions.InputFile(OptionName, "Read flags from a YAML or JSON file (keys are flag names without dashes); flags given here win", required: false);
 

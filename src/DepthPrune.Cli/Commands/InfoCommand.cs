@@ -13,11 +13,12 @@ public static class InfoCommand
         command.SetAction(parsed =>
         {
             NativeInfo info = NativeInfo.Probe(Compute.Parse(parsed.GetValue(device)!));
+            string threadSource = ThreadBudget.FromEnvironment(parsed.GetValue(CliApp.Threads)).Source;
             if (parsed.GetValue(json))
                 output.WriteLine(JsonOut.Serialize(new
                 {
                     version = info.Version, torchsharp = info.TorchSharp, libtorch = info.LibTorch, device = info.Device,
-                    threads = info.Threads, native_loaded = info.NativeLoaded, load_error = info.LoadError, cpu = info.Cpu,
+                    threads = info.Threads, threads_from = threadSource, native_loaded = info.NativeLoaded, load_error = info.LoadError, cpu = info.Cpu,
                     onednn_isa = new
                     {
                         isa = info.Isa.Isa, source = info.Isa.SourceName, detail = info.Isa.Detail,
@@ -31,7 +32,7 @@ public static class InfoCommand
                 output.WriteLine($"TorchSharp   {info.TorchSharp}");
                 output.WriteLine($"libtorch     {info.LibTorch}");
                 output.WriteLine($"device       {info.Device}");
-                output.WriteLine($"threads      {info.Threads}");
+                output.WriteLine($"threads      {info.Threads} (from {threadSource})");
                 output.WriteLine($"cpu          {info.Cpu}");
                 output.WriteLine($"oneDNN ISA   {info.Isa.Isa} ({info.Isa.SourceName}: {info.Isa.Detail})");
                 foreach (var r in info.Isa.Rejected) output.WriteLine($"  rejected   {r.Isa}: {r.Reason}");

@@ -28,6 +28,13 @@ public static class SweepCommand
             var (index, count) = ParseShard(parsed.GetValue(shard)!)!.Value;
             string dir = parsed.GetValue(outDir)!;
             var cells = Cells(parsed.GetValue(grid)!);
+            // Every cell's flags are checked (as its command would parse them) before any cell runs.
+            var parser = CliApp.Build(TextWriter.Null, TextWriter.Null);
+            foreach (var cell in cells)
+                if (parser.Parse([.. cell.Args, "--out", Path.Combine(dir, cell.Name)]).Errors is { Count: > 0 } errors)
+                    throw new UsageException($"--grid {parsed.GetValue(grid)}: cell {cell.Name}: {string.Join("; ", errors.Select(e => e.Message).Distinct())}");
+            // A cell runs with the sweep's own --threads (each cell would otherwise take every CPU).
+            string[] threads = parsed.GetValue(CliApp.Threads) is int t ? ["--threads", t.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
             var mine = cells.Where((_, i) => i % count == index).ToList();
             error.WriteLine($"sweep: {cells.Count} cells, shard {index}/{count} runs {mine.Count}");
             foreach (var cell in mine)
@@ -41,7 +48,7 @@ public static class SweepCommand
                 }
                 bool resume = File.Exists(Path.Combine(runDir, Methods.MethodRun.Current));
                 error.WriteLine($"sweep: {cell.Name}: {(resume ? "resuming" : "running")} {string.Join(" ", cell.Args)}");
-                int code = CliApp.Run([.. cell.Args, "--out", runDir, "--quiet", .. resume ? new[] { "--resume" } : []], TextWriter.Null, error);
+                int code = CliApp.Run([.. cell.Args, .. threads, "--out", runDir, "--quiet", .. resume ? new[] { "--resume" } : []], TextWriter.Null, error);
                 if (code != CliApp.Ok) throw new InvalidOperationException($"sweep: cell {cell.Name} failed (exit {code}); the others of this shard did not run");
             }
             output.WriteLine(dir);

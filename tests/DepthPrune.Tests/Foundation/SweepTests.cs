@@ -8,7 +8,7 @@ public class SweepTests
     const string Grid = "methods: [easier, nepenthe]\ngrid:\n  seed: [0, 1]\nflags:\n  model: mlp\n  width: 0.25\n  train-subset: 300\n" +
                         "  pretrain-epochs: 2\n  finetune-epochs: 1\n  max-iterations: 1\n  tolerance: 100\n";
 
-    static Process Shard(string grid, string outDir, string shard) => ChildProcess.StartCli("sweep", "--grid", grid, "--shard", shard, "--out", outDir);
+    static Process Shard(string grid, string outDir, string shard) => ChildProcess.StartCli("sweep", "--grid", grid, "--shard", shard, "--threads", "1", "--out", outDir);
 
     /// <summary>The table rows of a comparison report (the plots are drawn from the same records).</summary>
     static string Table(string report) => string.Join("\n", File.ReadLines(report).Where(l => l.StartsWith('|')));
@@ -56,6 +56,7 @@ public class SweepTests
     [InlineData("methods: [easier]\nsteps: 3\n", "unknown key 'steps'")]
     [InlineData("methods: [ease]\n", "method 'ease': expected one of")]
     [InlineData("grid:\n  seed: [0]\n", "no methods listed")]
+    [InlineData("methods: [easier]\ngrid:\n  tolerance: [1, -3]\nflags:\n  model: mlp\n", "cell easier-tolerance-3: --tolerance -3: must be >= 0")]
     public void Bad_grids_are_named(string grid, string message)
     {
         using var dir = new TempDir();
@@ -63,6 +64,7 @@ public class SweepTests
         var (code, _, err) = Run("sweep", "--grid", dir["g.yaml"], "--out", dir["s"]);
         Assert.Equal(2, code);
         Assert.Contains(message, err);
+        Assert.False(Directory.Exists(dir["s"]) && Directory.EnumerateFileSystemEntries(dir["s"]).Any());   // no cell ran
     }
 
     [Theory]
