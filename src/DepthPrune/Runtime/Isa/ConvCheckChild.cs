@@ -14,12 +14,21 @@ public static class ConvCheckChild
     /// dies by a signal ("AVX2:crash"): how tests prove that the chooser rejects a failing ISA
     /// without needing a CPU whose kernels are really wrong.</summary>
     public const string FaultVariable = "DEPTHPRUNE_CONV_CHECK_FAULT";
+    /// <summary>"sweep": the memory-safety sweep's wider grid (bench/memory-safety) instead of the ISA check's.</summary>
+    public const string SetVariable = "DEPTHPRUNE_CONV_CHECK_SET";
+    public const string ProgressPrefix = "conv check ";
 
     public static int Run(TextWriter output)
     {
         var clock = Stopwatch.StartNew();
         string isa = Environment.GetEnvironmentVariable(IsaSelection.Variable) ?? "ALL";
-        var geometries = Geometries();
+        bool sweep = Environment.GetEnvironmentVariable(SetVariable) == "sweep";
+        var single = sweep ? Geometries(ConvCheckSet.SweepModels, ConvCheckSet.SweepBatches) : Geometries();
+        // Each geometry at one thread, then at the process's count: oneDNN splits work differently
+        // (one CPU's AVX2 kernels corrupted the heap at one thread and spun forever at two).
+        int threads = get_num_threads();
+        var geometries = threads == 1 ? single.Select(g => (Geometry: g, Threads: 1)).ToList()
+            : [.. single.Select(g => (Geometry: g, Threads: 1)), .. single.Select(g => (Geometry: g, Threads: threads))];
         var failures = new List<ConvCheckFailure>();
         double worst = 0;
         var faults = (Environment.GetEnvironmentVariable(FaultVariable) ?? "").Split(',');
@@ -27,10 +36,14 @@ public static class ConvCheckChild
         bool injected = faults.Contains(isa);
         for (int i = 0; i < geometries.Count; i++)
         {
-            ConvErrors errors = ConvErrors.Measure(geometries[i], seed: 1000 + i);
+            var (geometry, geometryThreads) = geometries[i];
+            // Each geometry is named before it runs: the parent's sign of progress, and what a crash or stall points at.
+            Console.Error.WriteLine($"{ProgressPrefix}{i + 1}/{geometries.Count}: {geometry}, {geometryThreads} thread(s)");
+            if (get_num_threads() != geometryThreads) set_num_threads(geometryThreads);
+            ConvErrors errors = ConvErrors.Measure(geometry, seed: 1000 + i);
             if (injected && i == 0) errors = errors with { InputGradient = 0.5 };
             worst = double.IsNaN(errors.Worst) ? double.NaN : Math.Max(worst, errors.Worst);
-            if (!errors.Agrees) failures.Add(new ConvCheckFailure(geometries[i].ToString(), errors.Forward, errors.InputGradient, errors.WeightGradient));
+            if (!errors.Agrees) failures.Add(new ConvCheckFailure($"{geometry}, {geometryThreads} thread(s)", errors.Forward, errors.InputGradient, errors.WeightGradient));
         }
         var report = new ConvCheckReport(isa, geometries.Count, worst, clock.Elapsed.TotalSeconds, failures);
         output.WriteLine(JsonSerializer.Serialize(report, ConvCheckReport.Json));
@@ -38,12 +51,14 @@ public static class ConvCheckChild
     }
 
     /// <summary>The fixed geometries, then each distinct conv of the listed models at each batch size, in each layout.</summary>
-    public static IReadOnlyList<ConvGeometry> Geometries()
+    public static IReadOnlyList<ConvGeometry> Geometries() => Geometries(ConvCheckSet.Models, ConvCheckSet.Batches);
+
+    public static IReadOnlyList<ConvGeometry> Geometries(IEnumerable<(string Model, double Width, int InChannels, int Size)> models, int[] batches)
     {
         var found = new List<ConvGeometry>(ConvCheckSet.Fixed);
-        foreach (var (model, width, inChannels, size) in ConvCheckSet.Models)
+        foreach (var (model, width, inChannels, size) in models)
             foreach (ConvGeometry layer in Trace(model, new ModelOptions(Classes: 10, InChannels: inChannels, InputSize: size, Width: width)))
-                foreach (int batch in ConvCheckSet.Batches)
+                foreach (int batch in batches)
                     found.Add(layer with { Batch = batch });
         return found.Distinct().SelectMany(g => ConvCheckSet.Layouts.Select(last => g with { ChannelsLast = last })).ToList();
     }

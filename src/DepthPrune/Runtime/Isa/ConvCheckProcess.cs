@@ -10,7 +10,9 @@ namespace DepthPrune.Runtime.Isa;
 public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<string, string>? environment = null)
 {
     public const string CheckerFile = "DepthPrune.ConvCheck.dll";
-    static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+    /// <summary>A geometry takes well under a second alone and tens of seconds on a loaded machine;
+    /// none finishing in this long is a stall (kernels spinning), whatever the load.</summary>
+    static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(90);
 
     public string CheckerPath => checkerPath;
     public static ConvCheckProcess Beside(string directory) => new(Path.Combine(directory, CheckerFile));
@@ -24,19 +26,40 @@ public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<str
         };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.Environment[IsaSelection.Variable] = isa;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {checkerPath}");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(), stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Limit))
+        // glibc checks the heap at every free and aborts on corruption, so an overrun is a crash, not a silent wrong result later.
+        start.Environment["MALLOC_CHECK_"] = "3";
+        using var process = new Process { StartInfo = start };
+        var since = Stopwatch.StartNew();
+        string current = "(none begun)";
+        var messages = new List<string>();
+        process.ErrorDataReceived += (_, e) =>
         {
+            if (e.Data is null) return;
+            lock (messages)
+            {
+                if (e.Data.StartsWith(ConvCheckChild.ProgressPrefix, StringComparison.Ordinal)) { current = e.Data; since.Restart(); }
+                else messages.Add(e.Data);
+            }
+        };
+        if (!process.Start()) throw new InvalidOperationException($"could not start {checkerPath}");
+        process.BeginErrorReadLine();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        while (!process.WaitForExit(TimeSpan.FromSeconds(1)))
+        {
+            lock (messages)
+                if (since.Elapsed < StallLimit) continue;
             process.Kill(entireProcessTree: true);
-            throw new ConvCheckFault($"{CheckerFile} under {isa} stalled: did not finish in {Limit.TotalSeconds:F0} s (a check takes seconds)");
+            throw new ConvCheckFault($"{CheckerFile} under {isa} stalled: no geometry finished in {StallLimit.TotalSeconds:F0} s; last begun: {current}");
         }
+        process.WaitForExit();   // the last stderr lines
+        string stderr;
+        lock (messages) stderr = string.Join('\n', messages.Append(current));
         // Exit codes above 128 are deaths by a signal (139: SIGSEGV, 134: SIGABRT): the kernels crash.
         if (process.ExitCode > 128)
-            throw new ConvCheckFault($"{CheckerFile} under {isa} crashed (exit {process.ExitCode}): {LastLine(stderr.Result)}");
+            throw new ConvCheckFault($"{CheckerFile} under {isa} crashed (exit {process.ExitCode}) at {current}: {LastLine(string.Join('\n', messages))}");
         string last = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
         if (process.ExitCode != 0 || !last.StartsWith('{'))
-            throw new InvalidOperationException($"{CheckerFile} under {isa} exited {process.ExitCode}: {FirstLine(stderr.Result)}");
+            throw new InvalidOperationException($"{CheckerFile} under {isa} exited {process.ExitCode}: {FirstLine(stderr)}");
         return JsonSerializer.Deserialize<ConvCheckReport>(last, ConvCheckReport.Json)
                ?? throw new InvalidOperationException($"{CheckerFile} under {isa} printed no report");
     }

@@ -31,6 +31,7 @@ public static class ConvCheckSet
     public static readonly (string Model, double Width, int InChannels, int Size)[] Models =
     [
         ("lenet5", 1.0, 1, 28),
+        ("resnet18-cifar", 0.0625, 3, 32),   // the narrowest widths: heap corruption with AVX2 channels-last kernels on one CPU
         ("resnet18-cifar", 0.125, 1, 28),
         ("resnet18-cifar", 0.25, 1, 28),
         ("resnet18-cifar", 0.25, 3, 32),
@@ -40,13 +41,24 @@ public static class ConvCheckSet
     ];
 
     /// <summary>Each model layer is checked at these batch sizes (1: single-image inference).</summary>
-    public static readonly int[] Batches = [1, 8, 64];
+    public static readonly int[] Batches = [1, 4, 8, 64];
 
     /// <summary>Every geometry is checked in both layouts: contiguous and channels-last.</summary>
     public static readonly bool[] Layouts = [false, true];
 
+    /// <summary>The memory-safety sweep (bench/memory-safety): every zoo CNN at the narrow widths the
+    /// CLI accepts, both input shapes the data sets give, and small batches.</summary>
+    public static IEnumerable<(string Model, double Width, int InChannels, int Size)> SweepModels =>
+        from model in new[] { "lenet5", "resnet18-cifar", "mobilenetv2-cifar", "vgg16bn" }
+        from width in new[] { 0.0625, 0.125, 0.25, 0.5 }
+        from input in new[] { (Channels: 1, Size: 28), (Channels: 3, Size: 32) }
+        where model != "lenet5" || width == 0.0625   // lenet5 has no width
+        select (model, width, input.Channels, input.Size);
+
+    public static readonly int[] SweepBatches = [1, 2, 3, 4, 8, 32];
+
     /// <summary>Names the set, for the cache key: a change here re-verifies.</summary>
-    public static string Description => "layouts nchw+channels-last|" +
+    public static string Description => "layouts nchw+channels-last|threads 1+all|malloc-check|" +
         string.Join(";", Fixed.Select(g => g.ToString())) + "|" +
         string.Join(";", Models.Select(m => FormattableString.Invariant($"{m.Model}:{m.Width}:{m.InChannels}:{m.Size}"))) + "|" +
         string.Join(",", Batches);
