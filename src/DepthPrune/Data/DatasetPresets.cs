@@ -63,6 +63,9 @@ public static class DatasetPresets
         if (Directory.Exists(train) && test is not null)
         {
             string[] classes = ImageFolderReader.ClassFolders(train);
+            // A class only under test/ would otherwise be dropped without a word (its images never evaluated).
+            if (ImageFolderReader.ClassFolders(test).Except(classes).ToList() is { Count: > 0 } testOnly)
+                throw new DataFormatException($"{test}: class folder(s) {string.Join(", ", testOnly)} have no counterpart in {train}; train and test need the same classes");
             return (ImageFolderReader.ReadClassFolders(train, classes, size), ImageFolderReader.ReadClassFolders(test, classes, size));
         }
         string[] all = ImageFolderReader.ClassFolders(dir);

@@ -41,8 +41,8 @@ public static class ImageDecoder
 
     static string? DecodeInto(string path, int width, int height, bool resize, Span<byte> target)
     {
-        using var decoded = SKBitmap.Decode(path);
-        if (decoded is null) return "not a readable image (corrupt or unsupported format)";
+        using var decoded = DecodeWhole(path, out string? error);
+        if (decoded is null) return error;
         SKBitmap bitmap = decoded;
         if (!resize && (bitmap.Width != width || bitmap.Height != height))
             return $"size {bitmap.Width}x{bitmap.Height} differs from {width}x{height}; give the preset a load size";
@@ -53,6 +53,22 @@ public static class ImageDecoder
         ReadOnlySpan<byte> pixels = rgba.GetPixelSpan();
         int rowBytes = width * 4;
         for (int y = 0; y < height; y++) pixels.Slice(y * rgba.RowBytes, rowBytes).CopyTo(target.Slice(y * rowBytes, rowBytes));
+        return null;
+    }
+
+    /// <summary>SKBitmap.Decode fills the rows a truncated file lacks and succeeds; the codec says
+    /// IncompleteInput. Decodes as SKBitmap.Decode does (premultiplied alpha), accepting only a whole image.</summary>
+    static SKBitmap? DecodeWhole(string path, out string? error)
+    {
+        using var codec = SKCodec.Create(path);
+        error = codec is null ? "not a readable image (corrupt or unsupported format)" : null;
+        if (codec is null) return null;
+        var info = codec.Info.AlphaType == SKAlphaType.Unpremul ? codec.Info.WithAlphaType(SKAlphaType.Premul) : codec.Info;
+        var bitmap = new SKBitmap(info);
+        SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result == SKCodecResult.Success) return bitmap;
+        bitmap.Dispose();
+        error = $"incomplete or corrupt image data ({result})";
         return null;
     }
 

@@ -108,6 +108,38 @@ public class ReaderTests
         Assert.Equal(new byte[] { 11, 21, 31 }, bundle.Train.Images[2, .., 0, 7].data<byte>().ToArray());
     }
 
+    /// <summary>A PNG cut in half still decodes with SKBitmap.Decode (the missing rows blank): it must
+    /// be counted as unreadable, not trained on.</summary>
+    [Fact]
+    public void A_truncated_png_is_unreadable()
+    {
+        using var dir = new TempDir();
+        var random = new Random(3);
+        using (var noisy = new SkiaSharp.SKBitmap(64, 64))
+        {
+            for (int y = 0; y < 64; y++)
+                for (int x = 0; x < 64; x++) noisy.SetPixel(x, y, new SkiaSharp.SKColor((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)));
+            Directory.CreateDirectory(dir["a"]);
+            using var data = noisy.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(dir["a/whole.png"], data.ToArray());
+            File.WriteAllBytes(dir["a/half.png"], data.ToArray()[..(int)(data.Size / 2)]);
+        }
+        var e = Assert.Throws<DataFormatException>(() => ImageFolderReader.ReadClassFolders(dir.Path, ["a"], null));
+        Assert.Contains("1 unreadable", e.Message);
+        Assert.Contains("half.png: incomplete or corrupt image data", e.Message);
+    }
+
+    [Fact]
+    public void A_class_folder_only_under_test_is_named()
+    {
+        using var dir = new TempDir();
+        SyntheticFiles.WritePng(dir["train/cat/0.png"], 8, 8, 10, 20, 30);
+        SyntheticFiles.WritePng(dir["test/cat/0.png"], 8, 8, 4, 5, 6);
+        SyntheticFiles.WritePng(dir["test/dog/0.png"], 8, 8, 4, 5, 6);
+        var e = Assert.Throws<DataFormatException>(() => DataBundle.Load(new DataOptions("imagefolder", dir.Path)));
+        Assert.Contains("class folder(s) dog have no counterpart", e.Message);
+    }
+
     [Fact]
     public void Unreadable_image_and_empty_class_folder_are_named()
     {
