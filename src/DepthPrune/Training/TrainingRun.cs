@@ -35,7 +35,8 @@ public static class TrainingRun
                     using (TorchSharp.torch.no_grad())
                         foreach (var (name, tensor) in model.Net.state_dict()) tensor.copy_(start[name]);
                     throw new DivergedException($"{second.Message}, again after retrying at half the learning rate ({retry.LearningRate:G3}); " +
-                        $"stopped with the weights rolled back to the stage's start; {checkpointPath} holds the last finite state (lower --lr)");
+                        $"stopped with the weights rolled back to the stage's start; " +
+                        (File.Exists(checkpointPath) ? $"{checkpointPath} holds the last finite state" : "it diverged before its first checkpoint, so none was written") + " (lower --lr)");
                 }
             }
         }

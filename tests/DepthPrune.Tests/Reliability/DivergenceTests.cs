@@ -56,5 +56,6 @@ public class DivergenceTests
         Assert.Contains("again after retrying at half the learning rate (0.025)", e.Message);
         foreach (var (name, t) in model.Net.state_dict()) Assert.True(t.equal(before[name]).all().item<bool>(), $"{name} not rolled back");
         Assert.False(File.Exists(dir["m.ckpt"]));   // it diverged at the first batch: nothing finite to save, so nothing saved
+        Assert.Contains("it diverged before its first checkpoint, so none was written", e.Message);   // and the message does not point at it
     }
 }
