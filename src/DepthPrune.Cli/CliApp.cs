@@ -33,6 +33,17 @@ public static class CliApp
         return root;
     }
 
+    /// <summary>A libtorch error carries its native stack in the message ("Exception raised from ...
+    /// frame #0 ..."): the first line says what failed; --verbose shows the rest.</summary>
+    public static string OneLine(Exception e)
+    {
+        if (e is not System.Runtime.InteropServices.ExternalException) return e.Message;
+        string first = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim() ?? e.Message;
+        return first.Contains("not enough memory", StringComparison.OrdinalIgnoreCase)
+            ? $"libtorch ran out of memory: {first} (a smaller --width, --input-size or --batch-size needs less)"
+            : $"libtorch: {first} (--verbose shows its native stack)";
+    }
+
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         Command root = Build(output, error);
@@ -83,7 +94,7 @@ public static class CliApp
         catch (Exception e)
         {
             Exception root0 = e is AggregateException { InnerException: { } inner } ? inner : e;
-            error.WriteLine("depthprune: " + root0.Message);
+            error.WriteLine("depthprune: " + (verbose ? root0.Message : OneLine(root0)));
             if (verbose) error.WriteLine(root0);
             return root0 is UsageException ? Usage : Failure;
         }

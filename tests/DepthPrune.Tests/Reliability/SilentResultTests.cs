@@ -115,4 +115,20 @@ public class SilentResultTests
         Assert.True(code == 0, err);
         Assert.StartsWith("fashion-mnist: 900 training images probed (100 held out for validation", output);
     }
+
+    /// <summary>libtorch's errors carry a native stack of 15-30 lines in their message: one line is
+    /// printed (what failed, and the hint for memory), the stack only with --verbose.</summary>
+    [Fact]
+    public void A_libtorch_error_is_one_line()
+    {
+        var oom = new System.Runtime.InteropServices.ExternalException(
+            "[enforce fail at alloc_cpu.cpp:121] data. DefaultCPUAllocator: not enough memory: you tried to allocate 34359738368 bytes.\nframe #0: c10::ThrowEnforceNotMet\nframe #1: ...");
+        string line = DepthPrune.Cli.CliApp.OneLine(oom);
+        Assert.DoesNotContain("\n", line);
+        Assert.Contains("ran out of memory", line);
+        Assert.Contains("34359738368 bytes", line);
+        var shape = new System.Runtime.InteropServices.ExternalException("Given input size: (32x1x1). Calculated output size: (32x0x0). Output size is too small\nException raised from pool2d_shape_check");
+        Assert.Equal("libtorch: Given input size: (32x1x1). Calculated output size: (32x0x0). Output size is too small (--verbose shows its native stack)", DepthPrune.Cli.CliApp.OneLine(shape));
+        Assert.Equal("plain", DepthPrune.Cli.CliApp.OneLine(new InvalidOperationException("plain")));
+    }
 }
