@@ -10,7 +10,9 @@ namespace DepthPrune.Export;
 
 /// <summary>Median latency of one forward pass of the original and the folded network, measured
 /// alternately, in one runtime at one batch size with the stated number of threads.</summary>
-public sealed record LatencyPoint(string Runtime, int Batch, int Threads, double OriginalMs, double FoldedMs)
+/// For ONNX Runtime, the weight layers (Conv, Gemm, MatMul nodes) of the two graphs that were timed.
+public sealed record LatencyPoint(string Runtime, int Batch, int Threads, double OriginalMs, double FoldedMs,
+    int? OriginalLayers = null, int? FoldedLayers = null)
 {
     public double Ratio => FoldedMs / OriginalMs;
 }
@@ -30,8 +32,11 @@ public static class DeployedLatency
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
         // Two sessions timed in turn: spinning pool threads of one would steal the cores of the other.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        using var originalSession = new InferenceSession(OnnxExport.Build(original, o, model.Name, device).ToByteArray(), options);
-        using var foldedSession = new InferenceSession(OnnxExport.Build(foldedStages, o, model.Name, device).ToByteArray(), options);
+        var originalGraph = OnnxExport.Build(original, o, model.Name, device);
+        var foldedGraph = OnnxExport.Build(foldedStages, o, model.Name, device);
+        static int WeightLayers(Onnx.ModelProto graph) => graph.Graph.Node.Count(n => n.OpType is "Conv" or "Gemm" or "MatMul");
+        using var originalSession = new InferenceSession(originalGraph.ToByteArray(), options);
+        using var foldedSession = new InferenceSession(foldedGraph.ToByteArray(), options);
         var points = new List<LatencyPoint>();
         model.Net.eval();
         foreach (int batch in Batches)
@@ -45,7 +50,7 @@ public static class DeployedLatency
             var input = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.Input, new DenseTensor(cpu.data<float>().ToArray(), cpu.shape.Select(d => (int)d).ToArray())) };
             void Run(InferenceSession session) { using var results = session.Run(input); }
             var medians = Timing.Interleaved(repeats, () => Run(originalSession), () => Run(foldedSession));
-            points.Add(new LatencyPoint("onnxruntime", batch, threads, medians[0] * 1000, medians[1] * 1000));
+            points.Add(new LatencyPoint("onnxruntime", batch, threads, medians[0] * 1000, medians[1] * 1000, WeightLayers(originalGraph), WeightLayers(foldedGraph)));
         }
         return points;
     }

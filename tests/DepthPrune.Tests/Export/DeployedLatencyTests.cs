@@ -31,5 +31,8 @@ public class DeployedLatencyTests
         });
         // The batch size reached the model: every libtorch pass of the original ran at 1 or at 64, both were timed.
         Assert.Equal([1L, 64L], batches.Distinct().Order());
+        // The graphs ONNX Runtime timed are the two networks: LeNet-5 has 2 convs and 3 Linear layers;
+        // with relu3 removed, fc1 and fc2 are one layer in the folded graph (counted by hand).
+        Assert.All(points.Where(p => p.Runtime == "onnxruntime"), p => Assert.Equal(((int?)5, (int?)4), (p.OriginalLayers, p.FoldedLayers)));
     }
 }

@@ -34,5 +34,14 @@ public class CtrlCTests
         var (code, _, err) = Run([.. args, "--resume", "--quiet"]);
         Assert.True(code == 0, err);
         Assert.True(File.Exists(dir["run/model.ckpt"]));
+
+        // The oracle: the same command never interrupted ends with the same weights, bit for bit.
+        (code, _, err) = Run([.. args[..^1], dir["plain"], "--quiet"]);
+        Assert.True(code == 0, err);
+        using var resumed = DepthPrune.Training.Checkpoint.Load(dir["run/model.ckpt"], DepthPrune.Runtime.Compute.Cpu);
+        using var plain = DepthPrune.Training.Checkpoint.Load(dir["plain/model.ckpt"], DepthPrune.Runtime.Compute.Cpu);
+        var expected = plain.Model.Net.state_dict();
+        foreach (var (name, tensor) in resumed.Model.Net.state_dict())
+            Assert.True(tensor.equal(expected[name]).item<bool>(), $"{name} differs from the uninterrupted run");
     }
 }

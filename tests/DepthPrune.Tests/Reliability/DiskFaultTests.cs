@@ -27,7 +27,12 @@ public class DiskFaultTests
     {
         using var dir = new TempDir();
         long free = RunFolder.FreeBytes(Path.GetFullPath(dir.Path));
-        Assert.InRange(free, 1, long.MaxValue - 1);   // the mount was found
+        // Independent oracle: df's count of available bytes on the same file system (other writers
+        // on the machine may move it a little between the two readings).
+        var df = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("df", ["-B1", "--output=avail", dir.Path]) { RedirectStandardOutput = true })!;
+        long dfFree = long.Parse(df.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Trim());
+        df.WaitForExit();
+        Assert.InRange(free, dfFree - (64L << 20), dfFree + (64L << 20));
         var e = Assert.Throws<UsageException>(() => RunFolder.RequireRoom(dir["run"], free + (1L << 40)));
         Assert.Contains($"--out {dir["run"]}: {free >> 20:N0} MiB free", e.Message);
         RunFolder.RequireRoom(dir["run"], 1);   // and a modest need passes

@@ -16,7 +16,8 @@ namespace DepthPrune.Tests.Reliability;
 /// 60 damaged files per reader here; bench/fuzz runs many more (DEPTHPRUNE_FUZZ_MUTATIONS).</summary>
 public class ReaderFuzzTests
 {
-    static readonly int Mutations = int.TryParse(Environment.GetEnvironmentVariable("DEPTHPRUNE_FUZZ_MUTATIONS"), out int n) ? n : 60;
+    /// <summary>60, or more from the environment; fewer would leave the fuzz tests testing nothing.</summary>
+    static readonly int Mutations = Math.Max(60, int.TryParse(Environment.GetEnvironmentVariable("DEPTHPRUNE_FUZZ_MUTATIONS"), out int n) ? n : 60);
 
     /// <summary>A damaged copy of `valid`: one of four kinds of damage, chosen and placed by the seed.</summary>
     static byte[] Mutate(byte[] valid, int seed)
