@@ -53,18 +53,10 @@ public class ToleranceStopTests
         Assert.True(File.Exists(dir["iter-3.ckpt"]));   // kept for inspection, not chosen
     }
 
-    static DataBundle WithValidation(DataBundle plain, DataBundle extra) => new()
-    {
-        Name = plain.Name, Train = plain.Train, Validation = extra.Train, Test = plain.Test, Mean = plain.Mean, Std = plain.Std,
-        TrainPipeline = plain.TrainPipeline, EvalPipeline = plain.EvalPipeline,
-    };
-
     [Fact]
     public void With_a_validation_split_the_validation_top1_decides()
     {
-        using var plain = TestData.Quadrants(train: 256, size: 8);
-        using var extra = TestData.Quadrants(train: 64, size: 8, seed: 9);
-        var data = WithValidation(plain, extra);
+        using var data = TestData.Quadrants(train: 256, size: 8, validation: 64);
         using var dir = new TempDir();
         var run = MethodRun.Run(new Saboteur(breakAt: 2), Setup(dir.Path, data, breakAt: 2, tolerance: 5));
         Assert.Equal("validation", run.StoppingSplit);
@@ -85,9 +77,7 @@ public class ToleranceStopTests
     [Fact]
     public void At_95_percent_a_model_equal_to_dense_on_64_images_is_not_shown_within_2_points()
     {
-        using var plain = TestData.Quadrants(train: 256, size: 8);
-        using var extra = TestData.Quadrants(train: 64, size: 8, seed: 9);
-        var data = WithValidation(plain, extra);
+        using var data = TestData.Quadrants(train: 256, size: 8, validation: 64);
         using var pointDir = new TempDir();
         using var boundDir = new TempDir();
         var point = MethodRun.Run(new Saboteur(breakAt: 3), Setup(pointDir.Path, data, breakAt: 3, tolerance: 2));

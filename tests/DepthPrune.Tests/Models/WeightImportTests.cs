@@ -94,20 +94,26 @@ public class WeightImportTests
 
     /// <summary>lenet5's ONNX export has two convs and three Linear layers: the conv/BN walk fills 4
     /// of its 10 tensors, which must be refused by name, not saved as a half-random model.</summary>
+    /// <summary>A seeded LeNet-5 and its ONNX export (no activation removed), written to `path`.</summary>
+    internal static ZooModel ExportedLeNet(string path, Action<ZooModel>? edit = null)
+    {
+        Seeding.Seed(1);
+        var model = ModelZoo.Create("lenet5", new ModelOptions(Classes: 10, InChannels: 1, InputSize: 28));
+        edit?.Invoke(model);
+        DepthPrune.Export.OnnxExport.Write(DepthPrune.Export.OnnxExport.Build(DepthPrune.Folding.Folder.Compile(model), model.Options, model.Name), path);
+        return model;
+    }
+
     [Fact]
     public void Onnx_import_that_leaves_tensors_unfilled_or_reads_NaN_is_refused()
     {
         using var dir = new TempDir();
-        Seeding.Seed(1);
-        using var model = ModelZoo.Create("lenet5", new ModelOptions(Classes: 10, InChannels: 1, InputSize: 28));
-        DepthPrune.Export.OnnxExport.Write(DepthPrune.Export.OnnxExport.Build(DepthPrune.Folding.Folder.Compile(model), model.Options, model.Name), dir["m.onnx"]);
+        using var model = ExportedLeNet(dir["m.onnx"]);
         var e = Assert.Throws<DataFormatException>(() => OnnxConvBnImport.Apply(model, dir["m.onnx"]));
         Assert.Contains("4 tensors loaded; 6 missing: fc1.weight, fc1.bias, fc2.weight, fc2.bias, fc3.weight, fc3.bias", e.Message);
         Assert.Equal(4, OnnxConvBnImport.Apply(model, dir["m.onnx"], ignore: ["fc"]).Loaded);
 
-        using var nan = ModelZoo.Create("lenet5", new ModelOptions(Classes: 10, InChannels: 1, InputSize: 28));
-        using (no_grad()) ((TorchSharp.Modules.Conv2d)nan.Module("conv2")).weight![0, 0, 0, 0].fill_(float.NaN);
-        DepthPrune.Export.OnnxExport.Write(DepthPrune.Export.OnnxExport.Build(DepthPrune.Folding.Folder.Compile(nan), nan.Options, nan.Name), dir["nan.onnx"]);
+        using var nan = ExportedLeNet(dir["nan.onnx"], m => { using (no_grad()) ((TorchSharp.Modules.Conv2d)m.Module("conv2")).weight![0, 0, 0, 0].fill_(float.NaN); });
         Assert.Contains("conv2.weight holds NaN", Assert.Throws<DataFormatException>(() => OnnxConvBnImport.Apply(model, dir["nan.onnx"], ignore: ["fc"])).Message);
     }
 

@@ -133,9 +133,7 @@ public class ReaderFuzzTests
     public void Onnx_import()
     {
         using var dir = new TempDir();
-        Seeding.Seed(1);
-        using var model = ModelZoo.Create("lenet5", new ModelOptions(Classes: 10, InChannels: 1, InputSize: 28));
-        DepthPrune.Export.OnnxExport.Write(DepthPrune.Export.OnnxExport.Build(DepthPrune.Folding.Folder.Compile(model), model.Options, model.Name), dir["m.onnx"]);
+        using var model = Models.WeightImportTests.ExportedLeNet(dir["m.onnx"]);
         Fuzz("ONNX", File.ReadAllBytes(dir["m.onnx"]), dir["m.onnx"], () => OnnxConvBnImport.Apply(model, dir["m.onnx"], ignore: ["fc"]));
     }
 
