@@ -89,7 +89,13 @@ public static class MethodCommand
             string outDir = runArgs.Out(parsed)!;
             string current = Path.Combine(outDir, MethodRun.Current);
             bool resume = runArgs.Resume(parsed);
-            if (resume && File.Exists(current)) modelArgs.RequireSameAs(parsed, Checkpoint.ReadMeta(current), $"--resume: {current}");
+            if (resume && File.Exists(current))
+            {
+                var saved = Checkpoint.ReadMeta(current);
+                modelArgs.RequireSameAs(parsed, saved, $"--resume: {current}");
+                // Mid-pretraining, the dense model's schedule is the run's (the fine-tunes' flags may change and are recorded).
+                if (saved is { Stage: "pretrain", Train: { } pretrain }) trainArgs.RequireSameAs(parsed, pretrain, $"--resume: {current}");
+            }
             else if (parsed.GetValue(checkpoint) is { } start) modelArgs.RequireSameAs(parsed, Checkpoint.ReadMeta(start), $"--checkpoint {start}");
             using var data = DataBundle.Load(job.Data);
             if (!resume && parsed.GetValue(checkpoint) is null) job.ModelOptionsFor(data).RequireFits(job.ModelName, data.Name, data.SampleShape, data.Classes);

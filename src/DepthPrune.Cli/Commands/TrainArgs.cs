@@ -56,6 +56,23 @@ public sealed class TrainArgs
         Seed = seed,
     };
 
+    /// <summary>Refuses a schedule flag typed on a resumed run that differs from the run's own: the
+    /// run continues the schedule it started (a new one would be neither run).</summary>
+    public void RequireSameAs(ParseResult parsed, TrainOptions saved, string source)
+    {
+        var typed = Read(parsed, saved, saved.Seed);
+        void Check(Option option, object now, object then)
+        {
+            if (parsed.WasGiven(option) && !now.Equals(then))
+                throw new Runtime.UsageException($"{option.Name} {now}: {source} was started with {option.Name} {then}; resume with the run's own schedule (see its config.yaml), or start a new run");
+        }
+        Check(epochs, typed.Epochs, saved.Epochs);
+        Check(batchSize, typed.BatchSize, saved.BatchSize);
+        Check(lr, typed.LearningRate, saved.LearningRate);
+        Check(optimizer, typed.Optimizer, saved.Optimizer);
+        Check(schedule, typed.Schedule, saved.Schedule);
+    }
+
     static ScheduleKind? ParseSchedule(string name) => name switch
     {
         "constant" => ScheduleKind.Constant,

@@ -31,6 +31,7 @@ public static class TrainCommand
                 if (!File.Exists(last)) throw new UsageException($"--resume: no checkpoint {last} to resume from");
                 resumed = Checkpoint.Load(last, compute);
                 modelArgs.RequireSameAs(parsed, resumed.Meta, $"--resume: {last}");
+                if (resumed.Meta.Train is { } schedule) trainArgs.RequireSameAs(parsed, schedule, $"--resume: {last}");
             }
             else if (File.Exists(last))
                 throw new UsageException($"--out {dir}: already holds a run ({last}); pass --resume to continue it or choose another folder");

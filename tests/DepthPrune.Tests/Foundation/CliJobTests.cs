@@ -39,14 +39,16 @@ public class CliJobTests
         Assert.Equal("validation", run.RootElement.GetProperty("stopping_split").GetString());   // held out by default
 
         // --cheap: several removals, early-stopping fine-tunes, a sampled probe and measured damage, each recorded.
+        // (300 validation images bound a paired difference only to about +-1 point at 95%: judged on the point estimate here.)
         (code, _, err) = Run("easier", "--checkpoint", dir["train/model.ckpt"], "--dataset", "fashion-mnist", "--train-subset", "3000",
-            "--max-iterations", "1", "--cheap", "--out", dir["cheap"]);
+            "--max-iterations", "1", "--cheap", "--tolerance-confidence", "0.5", "--out", dir["cheap"]);
         Assert.True(code == 0, err);
         Assert.Contains("stopping on validation (300 training images held out); test top-1 is reported, never used to stop", err);
         using (var cheap = JsonDocument.Parse(File.ReadAllText(dir["cheap/run.json"])))
         {
             var r = cheap.RootElement;
             Assert.Equal(0.9, r.GetProperty("early_stop").GetDouble());
+            Assert.Equal(0.5, r.GetProperty("tolerance_confidence").GetDouble());
             Assert.Equal(2, r.GetProperty("max_removals").GetInt32());
             Assert.Equal(4096, r.GetProperty("probe_sample").GetInt32());
             Assert.Equal(4096, r.GetProperty("damage_sample").GetInt32());

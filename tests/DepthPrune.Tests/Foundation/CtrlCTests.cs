@@ -42,6 +42,6 @@ public class CtrlCTests
         using var plain = DepthPrune.Training.Checkpoint.Load(dir["plain/model.ckpt"], DepthPrune.Runtime.Compute.Cpu);
         var expected = plain.Model.Net.state_dict();
         foreach (var (name, tensor) in resumed.Model.Net.state_dict())
-            Assert.True(tensor.equal(expected[name]).item<bool>(), $"{name} differs from the uninterrupted run");
+            Assert.True(tensor.equal(expected[name]).all().item<bool>(), $"{name} differs from the uninterrupted run");
     }
 }

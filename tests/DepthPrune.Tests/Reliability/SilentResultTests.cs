@@ -131,4 +131,31 @@ public class SilentResultTests
         Assert.Equal("libtorch: Given input size: (32x1x1). Calculated output size: (32x0x0). Output size is too small (--verbose shows its native stack)", DepthPrune.Cli.CliApp.OneLine(shape));
         Assert.Equal("plain", DepthPrune.Cli.CliApp.OneLine(new InvalidOperationException("plain")));
     }
+
+    /// <summary>A resumed training continues its own schedule: another --epochs, --lr or --model typed
+    /// on the resume is refused by name, and the same flags typed again are accepted.</summary>
+    [FashionMnistFact]
+    public void Resume_refuses_another_schedule_or_model_and_accepts_the_same()
+    {
+        using var dir = new TempDir();
+        string[] job = ["train", "--model", "mlp", "--width", "0.0625", "--train-subset", "512", "--epochs", "2", "--checkpoint-every", "1", "--quiet", "--out", dir["t"]];
+        using (var process = Foundation.ChildProcess.StartCli(job))
+        {
+            while (!process.HasExited && !File.Exists(dir["t/last.ckpt"])) Thread.Sleep(10);
+            if (!process.HasExited) process.Kill();
+            process.WaitForExit();
+        }
+        Assert.True(File.Exists(dir["t/last.ckpt"]));
+        var (code, _, err) = Run([.. job.Select(a => a == "2" ? "3" : a), "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Contains($"--epochs 3: --resume: {dir["t/last.ckpt"]} was started with --epochs 2", err);
+        (code, _, err) = Run([.. job.Select(a => a == "mlp" ? "lenet5" : a), "--resume"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--model lenet5", err);
+        if (!File.Exists(dir["t/model.ckpt"]))
+        {
+            (code, _, err) = Run([.. job, "--resume"]);
+            Assert.True(code == 0, err);
+        }
+    }
 }
