@@ -171,7 +171,7 @@ public class CheapModeTests
         var only = Assert.Single(run.Iterations);
         Assert.False(only.WithinTolerance);
         Assert.Null(run.BestIteration);
-        Assert.StartsWith("top-1 fell", run.StopReason);
+        Assert.Equal("the lower 95% bound of top-1 minus dense fell below -10 points", run.StopReason);
     }
 
     [Fact]
