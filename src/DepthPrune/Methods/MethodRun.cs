@@ -233,7 +233,7 @@ public static class MethodRun
                 log($"iteration {k}: removed {record.Removed}/{record.Total}, top-1 {record.Top1:F2}%{(record.ValTop1 is double vt ? $" (validation {vt:F2}%)" : "")}, {Judged(record.ValDifference ?? record.TestDifference!, rule)}, sparsity {record.Sparsity:P1}, depth {record.Depth} (linear {record.LinearDepth}), " +
                     $"fine-tuned on {record.ImagesTrained:N0} images{(record.StoppedEarly is null ? "" : $" ({earlyStop!.Reason})")}{(record.WithinTolerance ? "" : " - below tolerance")}");
                 if (!record.WithinTolerance) { state = state with { Phase = "done", Run = run with { StopReason = rule.Confidence == 0.5 ? $"top-1 fell more than {s.Options.Tolerance} points below dense"
-                    : $"the lower {rule.Confidence:0.##%} bound of top-1 minus dense fell below -{s.Options.Tolerance} points", Finished = true } }; }
+                    : FormattableString.Invariant($"the lower {rule.Confidence:0.##%} bound of top-1 minus dense fell below -{s.Options.Tolerance} points"), Finished = true } }; }
                 else if (record.Removed == record.Total && !method.Prunes) { state = state with { Phase = "done", Run = run with { StopReason = "every activation removed", Finished = true } }; }
                 Checkpoint.Save(current, model, Meta(state, state.Phase), masks);
                 WriteRecord(s.OutDir, state.Run!);

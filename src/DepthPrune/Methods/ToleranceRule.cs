@@ -46,6 +46,6 @@ public sealed record ToleranceRule(double Tolerance, double Confidence)
     public bool Within(PairedDifference d, double fraction = 1) => d.Lower >= -fraction * Tolerance;
 
     public string Describe(string split) => Confidence == 0.5
-        ? $"{split} top-1 at most {Tolerance:0.##} points below dense (point estimate)"
-        : $"the lower {Confidence:0.##%} bound of {split} top-1 minus dense (paired, same images) at most {Tolerance:0.##} points below zero";
+        ? FormattableString.Invariant($"{split} top-1 at most {Tolerance:0.##} points below dense (point estimate)")
+        : FormattableString.Invariant($"the lower {Confidence:0.##%} bound of {split} top-1 minus dense (paired, same images) at most {Tolerance:0.##} points below zero");
 }
