@@ -12,12 +12,12 @@ static class FoldableModels
     /// <summary>Every zoo model.</summary>
     public static TheoryData<string> Names => new(ModelZoo.All.Select(e => e.Name));
 
-    public static ZooModel Create(string name, double width, int seed)
+    public static ZooModel Create(string name, double width, int seed, int size = 32)
     {
         Seeding.Seed(seed);
         bool grey = name is "lenet5" or "mlp";
         // Swin-T's width is a multiple of 24 channels: its narrowest keeps the test fast.
-        var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: grey ? 1 : 3, Width: grey ? 1 : name == "swin-t" ? 0.125 : width, InputSize: grey ? 28 : 32));
+        var model = ModelZoo.Create(name, new ModelOptions(Classes: 10, InChannels: grey ? 1 : 3, Width: grey ? 1 : name == "swin-t" ? 0.125 : width, InputSize: grey ? 28 : size));
         using var noGrad = no_grad();
         foreach (var bn in model.Net.modules().OfType<BatchNorm2d>())
         {
