@@ -122,6 +122,21 @@ public class IsaSelectionTests
         Assert.Equal((first.Isa, IsaSource.Cached), (second.Isa, second.Source));
     }
 
+    /// <summary>A managed exception in the check also ends in SIGABRT (134), but it says nothing about
+    /// the kernels: not a verdict, not cached.</summary>
+    [Fact]
+    public void A_check_that_throws_is_not_a_verdict_and_is_not_cached()
+    {
+        using var dir = new TempDir();
+        var cache = new IsaCache(dir.Path);
+        var candidates = CpuIdentity.Current.IsaCandidates();
+        var throwing = new ConvCheckProcess(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
+            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", candidates.Select(c => c + ":throw")) });
+        IsaChoice choice = IsaSelection.Resolve(null, CpuIdentity.Current, cache, throwing, _ => { });
+        Assert.All(choice.Rejected, r => Assert.False(r.CheckRan, r.Reason));
+        Assert.False(File.Exists(cache.File));
+    }
+
     [Fact]
     public void A_crash_or_stall_reported_by_the_checker_counts_as_a_check_that_ran()
     {

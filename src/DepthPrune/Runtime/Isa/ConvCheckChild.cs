@@ -11,10 +11,10 @@ namespace DepthPrune.Runtime.Isa;
 public static class ConvCheckChild
 {
     /// <summary>Names ISAs whose check reports a wrong input gradient ("AVX2"), or whose check process
-    /// dies by a signal ("AVX2:crash"): how tests prove that the chooser rejects a failing ISA
+    /// dies by a signal ("AVX2:crash"), or whose check itself throws ("AVX2:throw"): how tests prove that the chooser rejects a failing ISA
     /// without needing a CPU whose kernels are really wrong.</summary>
     public const string FaultVariable = "DEPTHPRUNE_CONV_CHECK_FAULT";
-    /// <summary>"sweep": the memory-safety sweep's wider grid (bench/memory-safety) instead of the ISA check's.</summary>
+    /// <summary>"sweep": the memory-safety sweep's wider grid (`DepthPrune.Bench memory`) instead of the ISA check's.</summary>
     public const string SetVariable = "DEPTHPRUNE_CONV_CHECK_SET";
     public const string ProgressPrefix = "conv check ";
 
@@ -33,6 +33,7 @@ public static class ConvCheckChild
         double worst = 0;
         var faults = (Environment.GetEnvironmentVariable(FaultVariable) ?? "").Split(',');
         if (faults.Contains(isa + ":crash")) Process.GetCurrentProcess().Kill();   // SIGKILL: exit 137
+        if (faults.Contains(isa + ":throw")) throw new InvalidOperationException("injected fault of the check itself");
         bool injected = faults.Contains(isa);
         for (int i = 0; i < geometries.Count; i++)
         {

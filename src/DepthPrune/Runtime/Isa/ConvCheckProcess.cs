@@ -55,7 +55,9 @@ public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<str
         string stderr;
         lock (messages) stderr = string.Join('\n', messages.Append(current));
         // Exit codes above 128 are deaths by a signal (139: SIGSEGV, 134: SIGABRT): the kernels crash.
-        if (process.ExitCode > 128)
+        // A managed exception also ends in SIGABRT, but it is a fault of the check, not of the kernels.
+        bool managed = messages.Any(m => m.StartsWith("Unhandled exception.", StringComparison.Ordinal));
+        if (process.ExitCode > 128 && !managed)
             throw new ConvCheckFault($"{CheckerFile} under {isa} crashed (exit {process.ExitCode}) at {current}: {LastLine(string.Join('\n', messages))}");
         string last = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
         if (process.ExitCode != 0 || !last.StartsWith('{'))

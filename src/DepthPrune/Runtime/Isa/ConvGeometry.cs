@@ -46,7 +46,7 @@ public static class ConvCheckSet
     /// <summary>Every geometry is checked in both layouts: contiguous and channels-last.</summary>
     public static readonly bool[] Layouts = [false, true];
 
-    /// <summary>The memory-safety sweep (bench/memory-safety): every zoo CNN at the narrow widths the
+    /// <summary>The memory-safety sweep (`DepthPrune.Bench memory`): every zoo CNN at the narrow widths the
     /// CLI accepts, both input shapes the data sets give, and small batches.</summary>
     public static IEnumerable<(string Model, double Width, int InChannels, int Size)> SweepModels =>
         from model in new[] { "lenet5", "resnet18-cifar", "mobilenetv2-cifar", "vgg16bn" }
