@@ -12,6 +12,11 @@ public static class CommonOptions
     public static Option<int> Positive(string name, string description, int fallback) =>
         NumberOptions.WithDefault(name, description, fallback, v => v > 0, "must be positive");
 
+    /// <summary>--tolerance-confidence with the given default (methods: the rule's; the demo: the point estimate).</summary>
+    public static Option<double> ToleranceConfidence(double fallback) => NumberOptions.WithDefault("--tolerance-confidence",
+        "Judge 'within --tolerance' on the lower bound, at this confidence, of top-1 minus dense on the same images (0.5: the point estimate, as the papers do)",
+        fallback, v => v is >= 0.5 and < 1, "must lie in [0.5,1) (0.5: the point estimate)");
+
     public static Option<bool> Json() => new("--json") { Description = "Print one JSON document instead of text" };
 
     public static Option<string> Device() => new("--device")

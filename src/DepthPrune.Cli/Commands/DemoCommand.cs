@@ -21,7 +21,7 @@ public static class DemoCommand
         Option<int> iterations = NumberOptions.WithDefault("--max-iterations", "Iterations per method at most", 8, v => v > 0, "must be positive");
         Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Top-1 points allowed below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
         // 1,000 validation images bound a paired difference only to about +-1 point at 95%: the demo judges on the point estimate unless told.
-        Option<double> confidence = NumberOptions.WithDefault("--tolerance-confidence", "Judge 'within --tolerance' on the lower bound, at this confidence, of top-1 minus dense (0.5: the point estimate)", 0.5, v => v is >= 0.5 and < 1, "must lie in [0.5,1) (0.5: the point estimate)");
+        Option<double> confidence = CommonOptions.ToleranceConfidence(0.5);
         Option<int> seed = NumberOptions.WithDefault("--seed", "Seed", 0, v => v >= 0, "must be >= 0");
         Option<string?> data = PathOptions.InputFolder("--data", "Fashion-MNIST folder (default: the Debian package's)");
         foreach (Option o in new Option[] { outDir, subset, epochs, iterations, tolerance, confidence, seed, data, ConfigFile.Option() }) command.Options.Add(o);

@@ -43,7 +43,7 @@ public static class MethodCommand
         Option<int> finetuneEpochs = NumberOptions.WithDefault("--finetune-epochs", "Fine-tuning epochs after each iteration", 1, v => v >= 0, "must be >= 0");
         Option<double?> finetuneLr = NumberOptions.Optional<double>("--finetune-lr", "Fine-tuning learning rate (default: 0.1 x the training rate)", v => v is > 0 and <= 100, "must lie in (0,100]");
         Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Stop when top-1 falls more than this many points below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
-        Option<double> toleranceConfidence = NumberOptions.WithDefault("--tolerance-confidence", "Judge 'within --tolerance' on the lower bound, at this confidence, of top-1 minus dense on the same images (0.5: the point estimate, as the papers do)", ToleranceRule.DefaultConfidence, v => v is >= 0.5 and < 1, "must lie in [0.5,1) (0.5: the point estimate)");
+        Option<double> toleranceConfidence = CommonOptions.ToleranceConfidence(ToleranceRule.DefaultConfidence);
         Option<int> maxIterations = NumberOptions.WithDefault("--max-iterations", "Stop after N iterations (0: no limit)", 0, v => v >= 0, "must be >= 0");
         Option<string> estimator = CommonOptions.Estimator();
         foreach (Option o in new Option[] { checkpoint, finetuneEpochs, finetuneLr, tolerance, toleranceConfidence, maxIterations, estimator })

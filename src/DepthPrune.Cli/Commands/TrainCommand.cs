@@ -38,8 +38,7 @@ public static class TrainCommand
             else RunArgs.SaveConfiguration(parsed, dir);
 
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, runArgs.Seed(parsed));
-            if (resumed?.Meta.Data is { } saved && !saved.SameCut(job.Data))
-                throw new UsageException($"--resume: {last} was cut as {saved.Cut()}, this command asks for {job.Data.Cut()}; pass the run's data flags (see its config.yaml)");
+            resumed?.Meta.Data?.RequireSameCutFor(job.Data, last);
             var dataOptions = resumed?.Meta.Data ?? job.Data;
             using var data = DataBundle.Load(dataOptions);
             var options = resumed?.Meta.Train ?? job.Train;

@@ -284,8 +284,7 @@ public static class MethodRun
         var state = meta.MethodState?.Deserialize<State>(Checkpoint.Json);
         if ((state?.Method ?? state?.Run?.Method) is { } started && started != methodName)
             throw new UsageException($"--resume: {current} is a {started} run; continue it with `depthprune {started} ... --resume`, or start {methodName} in another --out");
-        if (meta.Data is { } d && !d.SameCut(s.DataOptions))
-            throw new UsageException($"--resume: {current} was cut as {d.Cut()}, this command asks for {s.DataOptions.Cut()}; pass the run's data flags (see its config.yaml)");
+        meta.Data?.RequireSameCutFor(s.DataOptions, current);
     }
 
     internal const string Recovered = "recovered", Plateau = "within tolerance, no longer improving", GaveUp = "gave up";

@@ -101,6 +101,11 @@ public class IsaSelectionTests
         Assert.Equal(first.Rejected.Select(r => r.Isa), second.Rejected.Select(r => r.Isa));
     }
 
+    /// <summary>The real check process with the fault ":crash" or ":throw" injected under every candidate.</summary>
+    static ConvCheckProcess ChildFailingEvery(IEnumerable<string> candidates, string fault) =>
+        new(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
+            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", candidates.Select(c => c + fault)) });
+
     /// <summary>On one AMD CPU the checks under ALL and AVX512_CORE die with SIGSEGV: that is a verdict
     /// (the kernels crash), cached like a wrong gradient, so later commands do not pay for the check again.</summary>
     [Fact]
@@ -110,8 +115,7 @@ public class IsaSelectionTests
         var cache = new IsaCache(dir.Path);
         var candidates = CpuIdentity.Current.IsaCandidates();
         // Every candidate's child kills itself at once (SIGKILL), so no real check is paid for.
-        var crashing = new ConvCheckProcess(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
-            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", candidates.Select(c => c + ":crash")) });
+        var crashing = ChildFailingEvery(candidates, ":crash");
 
         IsaChoice first = IsaSelection.Resolve(null, CpuIdentity.Current, cache, crashing, _ => { });
         Assert.Equal((IsaChooser.Fallback, IsaSource.Fallback), (first.Isa, first.Source));
@@ -130,8 +134,7 @@ public class IsaSelectionTests
         using var dir = new TempDir();
         var cache = new IsaCache(dir.Path);
         var candidates = CpuIdentity.Current.IsaCandidates();
-        var throwing = new ConvCheckProcess(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
-            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", candidates.Select(c => c + ":throw")) });
+        var throwing = ChildFailingEvery(candidates, ":throw");
         IsaChoice choice = IsaSelection.Resolve(null, CpuIdentity.Current, cache, throwing, _ => { });
         Assert.All(choice.Rejected, r => Assert.False(r.CheckRan, r.Reason));
         Assert.False(File.Exists(cache.File));
