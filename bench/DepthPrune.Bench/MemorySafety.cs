@@ -13,7 +13,7 @@ static class MemorySafety
     public static void Run()
     {
         string checker = Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile);
-        var process = new ConvCheckProcess(checker, new Dictionary<string, string> { [ConvCheckChild.SetVariable] = "sweep" });
+        var process = new ConvCheckProcess(checker, new Dictionary<string, string> { [ConvCheckProcess.SetVariable] = "sweep" });
         Console.WriteLine($"memory-safety sweep on {CpuIdentity.Current.Model}, {Environment.ProcessorCount} CPUs");
         Console.WriteLine("| ISA | verdict | geometries | seconds | detail |");
         Console.WriteLine("|---|---|---:|---:|---|");

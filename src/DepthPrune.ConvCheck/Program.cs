@@ -1,1 +1,1 @@
-return DepthPrune.Runtime.Isa.ConvCheckChild.Run(Console.Out);
+return DepthPrune.ConvCheck.ConvCheckChild.Run(Console.Out);

@@ -52,7 +52,7 @@ public static class DemoCommand
             {
                 var setup = new MethodRunSetup
                 {
-                    OutDir = Path.Combine(dir, method), Data = bundle, DataOptions = dataOptions, Compute = Compute.Cpu,
+                    OutDir = Path.Combine(dir, method), Data = bundle, DataOptions = dataOptions, Compute = Compute.Cpu, Recorded = r => Reporting.RunReport.Write(Path.Combine(dir, method), r),
                     DenseCheckpoint = Path.Combine(dense, TrainCommand.ModelCheckpoint),
                     Options = new MethodOptions
                     {

@@ -103,7 +103,7 @@ public static class MethodCommand
             var finetune = job.Train with { Epochs = parsed.GetValue(finetuneEpochs), LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 };
             var setup = new MethodRunSetup
             {
-                OutDir = outDir, Data = data, DataOptions = job.Data, Compute = compute, Resume = runArgs.Resume(parsed),
+                OutDir = outDir, Data = data, DataOptions = job.Data, Compute = compute, Resume = runArgs.Resume(parsed), Recorded = r => RunReport.Write(outDir, r),
                 DenseCheckpoint = parsed.GetValue(checkpoint), CreateModel = () => job.CreateModel(data), Pretrain = job.Train,
                 Options = new MethodOptions
                 {

@@ -47,7 +47,7 @@ public static class TrainCommand
             var preset = job.Preset;
             try
             {
-                RunFolder.RequireRoom(dir, RunFolder.BytesFor(model, 3));   // last.ckpt, its temp copy, model.ckpt
+                RunFolder.RequireRoom(dir, ModelCost.RunBytes(model, 3));   // last.ckpt, its temp copy, model.ckpt
                 model.Net.to(compute.Device);
                 progress.Line(resumed is null ? $"defaults for the flags not given: {preset.Notes}" : $"resuming {last} at epoch {resumed.Meta.Epoch + 1}, batch {resumed.Meta.Batch + 1}");
                 progress.Line($"model {model.Name} (width {model.Options.Width}), data {data.Name}: {data.Train.Count} train / {data.Test.Count} test, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate} {options.Schedule}");

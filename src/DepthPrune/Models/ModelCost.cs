@@ -23,6 +23,9 @@ public sealed record ModelCost(long Parameters, long NonzeroParameters, long Mac
     /// <summary>Bytes of the model's state (parameters and buffers), as a checkpoint stores it.</summary>
     public static long StateBytes(ZooModel model) => model.Net.state_dict().Values.Sum(t => t.numel() * t.element_size());
 
+    /// <summary>Disk a run keeps: a few checkpoints of the model (weights, masks, optimizer state) and its records.</summary>
+    public static long RunBytes(ZooModel model, int checkpoints) => (64L << 20) + checkpoints * 3 * StateBytes(model);
+
     /// <summary>Parameters and MACs of any network taking the given model options' input.</summary>
     public static (long Parameters, long NonzeroParameters, long Macs, long NonzeroMacs) Count(nn.Module<Tensor, Tensor> net, ModelOptions options, Device? device = null)
     {

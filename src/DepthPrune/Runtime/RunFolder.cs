@@ -37,7 +37,4 @@ public static class RunFolder
             .MaxBy(d => d.RootDirectory.FullName.Length);
         return drive?.AvailableFreeSpace ?? long.MaxValue;   // unknown: do not refuse
     }
-
-    /// <summary>What a run keeps: a few checkpoints of the model (weights, masks, optimizer state) and its records.</summary>
-    public static long BytesFor(Models.ZooModel model, int checkpoints) => (64L << 20) + checkpoints * 3 * Models.ModelCost.StateBytes(model);
 }

@@ -86,7 +86,7 @@ public class IsaSelectionTests
         var candidates = CpuIdentity.Current.IsaCandidates();
         string last = candidates[^1];
         var faulty = new ConvCheckProcess(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
-            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", [.. candidates.SkipLast(1).Select(c => c + ":crash"), last]) });
+            new Dictionary<string, string> { [ConvCheckProcess.FaultVariable] = string.Join(",", [.. candidates.SkipLast(1).Select(c => c + ":crash"), last]) });
         var notes = new List<string>();
 
         IsaChoice first = IsaSelection.Resolve(null, CpuIdentity.Current, cache, faulty, notes.Add);
@@ -104,7 +104,7 @@ public class IsaSelectionTests
     /// <summary>The real check process with the fault ":crash" or ":throw" injected under every candidate.</summary>
     static ConvCheckProcess ChildFailingEvery(IEnumerable<string> candidates, string fault) =>
         new(Path.Combine(AppContext.BaseDirectory, ConvCheckProcess.CheckerFile),
-            new Dictionary<string, string> { [ConvCheckChild.FaultVariable] = string.Join(",", candidates.Select(c => c + fault)) });
+            new Dictionary<string, string> { [ConvCheckProcess.FaultVariable] = string.Join(",", candidates.Select(c => c + fault)) });
 
     /// <summary>On one AMD CPU the checks under ALL and AVX512_CORE die with SIGSEGV: that is a verdict
     /// (the kernels crash), cached like a wrong gradient, so later commands do not pay for the check again.</summary>

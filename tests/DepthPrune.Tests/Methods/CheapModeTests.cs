@@ -14,7 +14,7 @@ public class CheapModeTests
 {
     static MethodRunSetup Setup(string dir, DataBundle data, MethodOptions options) => new()
     {
-        OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu,
+        OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu, Recorded = r => DepthPrune.Reporting.RunReport.Write(dir, r),
         CreateModel = () =>
         {
             Seeding.Seed(3);
@@ -111,8 +111,8 @@ public class CheapModeTests
     public void The_allowance_doubles_only_after_an_iteration_back_within_a_quarter_epoch(int every, long? at, string? reason, int next)
     {
         var stop = new EarlyStop { Check = _ => null, EveryBatches = every, StoppedPosition = at, Reason = reason, StoppedAt = at is null ? null : (0, (int)at.Value) };
-        Assert.Equal(next, MethodRun.NextAllowance(1, 4, stop, judged: true, batchesPerEpoch: 40));
-        Assert.Equal(4, MethodRun.NextAllowance(3, 4, null, judged: false, batchesPerEpoch: 40));   // nothing judges recovery: it always grows, up to the maximum
+        Assert.Equal(next, RemovalAllowance.Next(1, 4, stop, judged: true, batchesPerEpoch: 40));
+        Assert.Equal(4, RemovalAllowance.Next(3, 4, null, judged: false, batchesPerEpoch: 40));   // nothing judges recovery: it always grows, up to the maximum
     }
 
     /// <summary>Removes the first activation not kept; removing the network's first one breaks the classifier.</summary>

@@ -40,7 +40,7 @@ public class DiskFaultTests
         using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 10, Width: 0.5, InputSize: 32));
         Checkpoint.Save(dir["r.ckpt"], model, new CheckpointMeta { Model = model.Name, ModelOptions = model.Options });
         long one = new FileInfo(dir["r.ckpt"]).Length;
-        Assert.True(RunFolder.BytesFor(model, 3) - RunFolder.BytesFor(model, 2) >= one, $"{RunFolder.BytesFor(model, 1)} vs {one}");
+        Assert.True(ModelCost.RunBytes(model, 3) - ModelCost.RunBytes(model, 2) >= one, $"{ModelCost.RunBytes(model, 1)} vs {one}");
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public class RunReportTests
 
     static RunRecord RunMethod(string method, string dir, DataBundle data) => MethodRun.Run(DepthMethod.Create(method), new MethodRunSetup
     {
-        OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu,
+        OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu, Recorded = r => RunReport.Write(dir, r),
         CreateModel = () => { Seeding.Seed(2); return ModelZoo.Create("mlp", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.0625, InputSize: 8)); },
         Pretrain = new TrainOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.05, Seed = 2 },
         Options = new MethodOptions { Finetune = new TrainOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.005 }, MaxIterations = 2, Tolerance = 100, Seed = 2 },

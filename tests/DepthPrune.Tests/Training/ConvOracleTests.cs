@@ -30,7 +30,7 @@ public class ConvOracleTests
     public void Every_geometry_the_ISA_check_covers_matches_float64_here()
     {
         Seeding.Seed(7);
-        IReadOnlyList<ConvGeometry> all = ConvCheckChild.Geometries();
+        IReadOnlyList<ConvGeometry> all = DepthPrune.ConvCheck.ConvCheckChild.Geometries();
         Assert.True(all.Count > 100, $"only {all.Count} geometries");
         foreach (ConvGeometry g in all)
             AssertConvMatchesFloat64(g.Batch, g.InChannels, g.OutChannels, g.Size, g.Kernel, g.Stride, g.Padding, g.Groups, g.ToString(), g.ChannelsLast);

@@ -10,6 +10,14 @@ namespace DepthPrune.Runtime.Isa;
 public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<string, string>? environment = null)
 {
     public const string CheckerFile = "DepthPrune.ConvCheck.dll";
+    /// <summary>Names ISAs whose check reports a wrong input gradient ("AVX2"), or whose check process
+    /// dies by a signal ("AVX2:crash"), or whose check itself throws ("AVX2:throw"): how tests prove that the chooser rejects a failing ISA
+    /// without needing a CPU whose kernels are really wrong.</summary>
+    public const string FaultVariable = "DEPTHPRUNE_CONV_CHECK_FAULT";
+    /// <summary>"sweep": the memory-safety sweep's wider grid (`DepthPrune.Bench memory`) instead of the ISA check's.</summary>
+    public const string SetVariable = "DEPTHPRUNE_CONV_CHECK_SET";
+    /// <summary>The child names each geometry on stderr, behind this prefix, before it runs it.</summary>
+    public const string ProgressPrefix = "conv check ";
     /// <summary>A geometry takes well under a second alone and tens of seconds on a loaded machine;
     /// none finishing in this long is a stall (kernels spinning), whatever the load.</summary>
     static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(90);
@@ -37,7 +45,7 @@ public sealed class ConvCheckProcess(string checkerPath, IReadOnlyDictionary<str
             if (e.Data is null) return;
             lock (messages)
             {
-                if (e.Data.StartsWith(ConvCheckChild.ProgressPrefix, StringComparison.Ordinal)) { current = e.Data; since.Restart(); }
+                if (e.Data.StartsWith(ProgressPrefix, StringComparison.Ordinal)) { current = e.Data; since.Restart(); }
                 else messages.Add(e.Data);
             }
         };

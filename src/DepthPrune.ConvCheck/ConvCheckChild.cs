@@ -1,28 +1,21 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DepthPrune.Models;
+using DepthPrune.Runtime.Isa;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace DepthPrune.Runtime.Isa;
+namespace DepthPrune.ConvCheck;
 
 /// <summary>The body of the check process: under the ONEDNN_MAX_CPU_ISA its parent set, compares every
 /// geometry of <see cref="ConvCheckSet"/> with float64 and prints one JSON object (a <see cref="ConvCheckReport"/>).</summary>
 public static class ConvCheckChild
 {
-    /// <summary>Names ISAs whose check reports a wrong input gradient ("AVX2"), or whose check process
-    /// dies by a signal ("AVX2:crash"), or whose check itself throws ("AVX2:throw"): how tests prove that the chooser rejects a failing ISA
-    /// without needing a CPU whose kernels are really wrong.</summary>
-    public const string FaultVariable = "DEPTHPRUNE_CONV_CHECK_FAULT";
-    /// <summary>"sweep": the memory-safety sweep's wider grid (`DepthPrune.Bench memory`) instead of the ISA check's.</summary>
-    public const string SetVariable = "DEPTHPRUNE_CONV_CHECK_SET";
-    public const string ProgressPrefix = "conv check ";
-
     public static int Run(TextWriter output)
     {
         var clock = Stopwatch.StartNew();
         string isa = Environment.GetEnvironmentVariable(IsaSelection.Variable) ?? "ALL";
-        bool sweep = Environment.GetEnvironmentVariable(SetVariable) == "sweep";
+        bool sweep = Environment.GetEnvironmentVariable(ConvCheckProcess.SetVariable) == "sweep";
         var single = sweep ? Geometries(ConvCheckSet.SweepModels, ConvCheckSet.SweepBatches) : Geometries();
         // Each geometry at one thread, then at the process's count: oneDNN splits work differently
         // (one CPU's AVX2 kernels corrupted the heap at one thread and spun forever at two).
@@ -31,7 +24,7 @@ public static class ConvCheckChild
             : [.. single.Select(g => (Geometry: g, Threads: 1)), .. single.Select(g => (Geometry: g, Threads: threads))];
         var failures = new List<ConvCheckFailure>();
         double worst = 0;
-        var faults = (Environment.GetEnvironmentVariable(FaultVariable) ?? "").Split(',');
+        var faults = (Environment.GetEnvironmentVariable(ConvCheckProcess.FaultVariable) ?? "").Split(',');
         if (faults.Contains(isa + ":crash")) Process.GetCurrentProcess().Kill();   // SIGKILL: exit 137
         if (faults.Contains(isa + ":throw")) throw new InvalidOperationException("injected fault of the check itself");
         bool injected = faults.Contains(isa);
@@ -39,7 +32,7 @@ public static class ConvCheckChild
         {
             var (geometry, geometryThreads) = geometries[i];
             // Each geometry is named before it runs: the parent's sign of progress, and what a crash or stall points at.
-            Console.Error.WriteLine($"{ProgressPrefix}{i + 1}/{geometries.Count}: {geometry}, {geometryThreads} thread(s)");
+            Console.Error.WriteLine($"{ConvCheckProcess.ProgressPrefix}{i + 1}/{geometries.Count}: {geometry}, {geometryThreads} thread(s)");
             if (get_num_threads() != geometryThreads) set_num_threads(geometryThreads);
             ConvErrors errors = ConvErrors.Measure(geometry, seed: 1000 + i);
             if (injected && i == 0) errors = errors with { InputGradient = 0.5 };
@@ -88,16 +81,3 @@ public static class ConvCheckChild
     }
 }
 
-public sealed record ConvCheckFailure(string Geometry, double Forward, double InputGradient, double WeightGradient);
-
-/// <summary>What one check process found under one ISA.</summary>
-public sealed record ConvCheckReport(string Isa, int Checked, double Worst, double Seconds, IReadOnlyList<ConvCheckFailure> Failures)
-{
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
-    public bool Passed => Failures.Count == 0 && Checked > 0 && !double.IsNaN(Worst);
-}

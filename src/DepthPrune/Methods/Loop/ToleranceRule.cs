@@ -45,6 +45,16 @@ public sealed record ToleranceRule(double Tolerance, double Confidence)
     /// <summary>Within this fraction of the tolerance below dense, at the rule's confidence.</summary>
     public bool Within(PairedDifference d, double fraction = 1) => d.Lower >= -fraction * Tolerance;
 
+    /// <summary>"-0.42 vs dense (95% bound -0.81)": a paired difference as the rule judges it.</summary>
+    public string Judged(PairedDifference d) => Confidence == 0.5
+        ? FormattableString.Invariant($"{d.Difference:+0.00;-0.00} vs dense")
+        : FormattableString.Invariant($"{d.Difference:+0.00;-0.00} vs dense ({Confidence:0.##%} bound {d.Lower:+0.00;-0.00})");
+
+    /// <summary>Why a run stopped when a model fell outside the rule.</summary>
+    public string Broken => Confidence == 0.5
+        ? $"top-1 fell more than {Tolerance} points below dense"
+        : FormattableString.Invariant($"the lower {Confidence:0.##%} bound of top-1 minus dense fell below -{Tolerance} points");
+
     public string Describe(string split) => Confidence == 0.5
         ? FormattableString.Invariant($"{split} top-1 at most {Tolerance:0.##} points below dense (point estimate)")
         : FormattableString.Invariant($"the lower {Confidence:0.##%} bound of {split} top-1 minus dense (paired, same images) at most {Tolerance:0.##} points below zero");

@@ -1,3 +1,5 @@
+using DepthPrune.Models;
+
 namespace DepthPrune.Methods;
 
 /// <summary>One iteration of a method, as written to run.json.</summary>
@@ -79,6 +81,17 @@ public sealed record RunRecord
     public string? BestCheckpoint { get; init; }
     public string StopReason { get; init; } = "";
     public bool Finished { get; init; }
+
+    /// <summary>A run's record before its first iteration: what it runs on and with, and the dense model.</summary>
+    public static RunRecord Start(string method, ZooModel model, string dataset, MethodOptions o, IterationRecord dense, string stoppingSplit) => new()
+    {
+        Method = method, Model = model.Name, Dataset = dataset, Total = model.Slots.Count, Dense = dense, DenseTop1 = dense.Top1, DenseValTop1 = dense.ValTop1,
+        StoppingSplit = stoppingSplit, SelectionRule = o.Rule.Describe(stoppingSplit), Tolerance = o.Tolerance, ToleranceConfidence = o.ToleranceConfidence,
+        PruneRatio = o.PruneRatio, Objective = o.Objective.ToString().ToLowerInvariant(), ShareTemperature = o.ShareTemperature,
+        Distill = o.Distill is { } d ? FormattableString.Invariant($"T={d.Temperature}, alpha={d.Alpha}") : null,
+        FinetuneEpochs = o.Finetune.Epochs, EarlyStop = o.EarlyStop, MaxRemovals = o.MaxRemovals, Retries = o.Retries,
+        ProbeSample = o.ProbeSample, DamageSample = o.DamageSample,
+    };
 
     /// <summary>Compute over the whole run, dense model included.</summary>
     public long TotalImagesTrained => (Dense?.ImagesTrained ?? 0) + Iterations.Concat(RolledBack).Sum(i => i.ImagesTrained) + (Final?.ImagesTrained ?? 0);
