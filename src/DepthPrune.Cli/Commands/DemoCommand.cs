@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DepthPrune.Data;
+using DepthPrune.Deployment;
 using DepthPrune.Folding;
 using DepthPrune.Methods;
 using DepthPrune.Models;
@@ -75,13 +76,10 @@ public static class DemoCommand
                 // The shallower model for real: EASIER's best, folded and exported.
                 progress.Line($"folding {easierBest} (every linear chain) and exporting it to ONNX");
                 using var loaded = Checkpoint.Load(easierBest, Compute.Cpu);
-                var fold = FoldReport.Measure(loaded.Model, bundle, FoldPolicy.Depth, Compute.Cpu, 256, 10, Path.Combine(dir, "easier-folded.onnx"));
-                Reporting.FoldSummary.Record(easierBest, "depth", fold);
                 output.WriteLine();
-                output.WriteLine($"EASIER's best folded (./depthprune fold --policy depth): depth {fold.Original.Depth} -> {fold.Folded.Depth}, " +
-                    $"MACs {fold.Original.Macs:N0} -> {fold.Folded.Macs:N0}, {fold.Original.LatencySeconds * 1000:F1} -> {fold.Folded.LatencySeconds * 1000:F1} ms per 256 images, {fold.Merges.Count} merges");
-                output.WriteLine(FoldCommand.TestLine("fashion-mnist", fold));
-                output.WriteLine(FoldCommand.OnnxLine(fold));
+                output.WriteLine("EASIER's best, folded (./depthprune fold --policy depth):");
+                DeployStep.Run(easierBest, loaded.Model, bundle, new DeploySettings(FoldPolicy.Depth, LatencyRepeats: 10, OnnxPath: Path.Combine(dir, "easier-folded.onnx")),
+                    Compute.Cpu, null, output);
             }
             output.WriteLine();
             output.WriteLine($"report: {Reporting.RunReport.Compare([Path.Combine(dir, "easier"), Path.Combine(dir, "nepenthe")], dir)} " +

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DepthPrune.Data;
+using DepthPrune.Deployment;
 using DepthPrune.Export;
 using DepthPrune.Folding;
 using DepthPrune.Models;
@@ -19,7 +20,7 @@ public static class FoldCommand
         Option<string> policy = new("--policy") { Description = "exact: merge when exact and no more MACs; macs: when no more MACs (border error measured); depth: every chain", DefaultValueFactory = _ => "exact" };
         policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs or depth"); });
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
-        Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median); sub-millisecond batch-1 timings need many", LatencyRepeats);
+        Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median); sub-millisecond batch-1 timings need many", DeploySettings.DefaultLatencyRepeats);
         Option<string> onnx = PathOptions.OutputFile("--onnx", "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set", required: false, ".onnx");
         var (healEpochs, healLr) = HealOptions();
         Option<bool> json = CommonOptions.Json();
@@ -31,15 +32,11 @@ public static class FoldCommand
         {
             using var job = CheckpointOnData.Open(parsed, checkpoint, dataArgs, device);
             var (model, data, compute) = (job.Loaded.Model, job.Data, job.Compute);
-            FoldReport r;
-            try
-            {
-                var heal = new TrainOptions { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr), Seed = job.Loaded.Meta.Data?.Seed ?? 0 };
-                r = FoldReport.Measure(model, data, ParsePolicy(parsed.GetValue(policy)!)!.Value, compute,
-                    parsed.GetValue(batchSize), parsed.GetValue(repeats), parsed.GetValue(onnx), heal, new ConsoleProgress(error, parsed.GetValue(json)));
-            }
-            catch (NotSupportedException e) { throw new UsageException($"--checkpoint {parsed.GetValue(checkpoint)}: {e.Message}"); }
-            string? runReport = Reporting.FoldSummary.Record(parsed.GetValue(checkpoint)!, parsed.GetValue(policy)!, r);
+            var heal = new TrainOptions { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr), Seed = job.Loaded.Meta.Data?.Seed ?? 0 };
+            var settings = new DeploySettings(ParsePolicy(parsed.GetValue(policy)!)!.Value, parsed.GetValue(batchSize), parsed.GetValue(repeats), parsed.GetValue(onnx), heal);
+            bool asJson = parsed.GetValue(json);
+            var r = DeployStep.Run(parsed.GetValue(checkpoint)!, model, data, settings, compute, new ConsoleProgress(error, asJson), asJson ? null : output);
+            if (!asJson) return CliApp.Ok;
             var report = new
             {
                 checkpoint = parsed.GetValue(checkpoint), model = model.Name, policy = parsed.GetValue(policy), dataset = data.Name,
@@ -62,23 +59,18 @@ public static class FoldCommand
                     max_abs_difference = r.Onnx.MaxAbsDifference, max_relative_difference = r.Onnx.MaxRelativeDifference,
                 },
             };
-            if (parsed.GetValue(json)) { output.WriteLine(JsonOut.Serialize(report)); return CliApp.Ok; }
-            Print(output, model.Name, parsed.GetValue(policy)!, data.Name, parsed.GetValue(repeats), r, runReport);
+            output.WriteLine(JsonOut.Serialize(report));
             return CliApp.Ok;
         });
         return command;
     }
-
-    /// <summary>Default timed passes: batch-1 latencies of narrow models are a few tenths of a
-    /// millisecond, and 20 passes gave medians 30% apart from run to run.</summary>
-    public const int LatencyRepeats = 100;
 
     /// <summary>--heal-epochs and --heal-lr, shared with the method commands' final fold.</summary>
     public static (Option<int> Epochs, Option<double> Lr) HealOptions() => (
         NumberOptions.WithDefault("--heal-epochs", "Fine-tune the folded network this many epochs on the training split before measuring it (0: no healing)", 0, v => v >= 0, "must be >= 0"),
         NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine); the folded network has no BatchNorm, so keep it low", 0.001, v => v is > 0 and <= 100, "must lie in (0,100]"));
 
-    public static void Print(TextWriter output, string modelName, string policy, string dataset, int repeats, FoldReport r, string? runReport)
+    public static void Print(TextWriter output, string modelName, string policy, string dataset, int repeats, DeploymentReport r, string? runReport)
     {
         output.WriteLine($"fold: {modelName}, policy {policy}, {r.Merges.Count} merge(s); BatchNorms folded into their layers");
         output.WriteLine($"{"",-10} {"depth",6} {"params",12} {"MACs",15} {"ms/batch",9}");
@@ -98,11 +90,11 @@ public static class FoldCommand
 
     static object Cost(NetworkCost c) => new { depth = c.Depth, parameters = c.Parameters, macs = c.Macs, latency_ms = c.LatencySeconds * 1000 };
 
-    public static string TestLine(string dataset, FoldReport r) =>
+    public static string TestLine(string dataset, DeploymentReport r) =>
         $"{dataset} test set ({r.Test.Samples:N0} images): top-1 {r.Test.Top1Reference:F2} -> {r.Test.Top1Candidate:F2}, predictions agree {r.Test.Agreement:F2}%, " +
         $"max |output difference| {r.Test.MaxAbsDifference:G3} ({r.Test.MaxRelativeDifference:G3} of the largest output)";
 
-    public static string OnnxLine(FoldReport r) =>
+    public static string OnnxLine(DeploymentReport r) =>
         $"ONNX: {r.OnnxPath} ({r.OnnxBytes:N0} bytes, opset {OnnxExport.Opset}); in ONNX Runtime: top-1 {r.Onnx!.Top1Candidate:F2}, " +
         $"predictions agree with the folded network on {r.Onnx.Agreement:F2}%, max |output difference| {r.Onnx.MaxAbsDifference:G3} ({r.Onnx.MaxRelativeDifference:G3} of the largest output)";
 

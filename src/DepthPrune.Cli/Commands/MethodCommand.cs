@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DepthPrune.Data;
+using DepthPrune.Deployment;
 using DepthPrune.Entropy;
 using DepthPrune.Folding;
 using DepthPrune.Methods;
@@ -133,9 +134,8 @@ public static class MethodCommand
                 // The deployable model: the best checkpoint folded (and healed), measured on the test split.
                 using var loaded = Checkpoint.Load(best, compute);
                 var heal = finetune with { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr) };
-                var r = FoldReport.Measure(loaded.Model, data, policy, compute, 256, FoldCommand.LatencyRepeats, Path.Combine(outDir, "best.onnx"), heal, progress);
-                string? report = FoldSummary.Record(best, parsed.GetValue(fold)!, r);
-                if (!runArgs.Json(parsed)) FoldCommand.Print(output, loaded.Model.Name, parsed.GetValue(fold)!, data.Name, FoldCommand.LatencyRepeats, r, report);
+                DeployStep.Run(best, loaded.Model, data, new DeploySettings(policy, OnnxPath: Path.Combine(outDir, "best.onnx"), Heal: heal), compute,
+                    progress, runArgs.Json(parsed) ? null : output);
             }
             return CliApp.Ok;
         });

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DepthPrune.Folding;
+using DepthPrune.Deployment;
 using DepthPrune.Runtime;
 using DepthPrune.Training;
 
@@ -13,14 +13,14 @@ public sealed record FoldSummary(string Checkpoint, string Policy, int DepthOrig
 {
     const string Prefix = "fold-";
 
-    public static FoldSummary From(string checkpoint, string policy, FoldReport r) => new(
+    public static FoldSummary From(string checkpoint, string policy, DeploymentReport r) => new(
         Path.GetFileName(checkpoint), policy, r.Original.Depth, r.Folded.Depth, r.Original.Macs, r.Folded.Macs,
         r.Original.LatencySeconds * 1000, r.Folded.LatencySeconds * 1000, r.Test.Top1Reference, r.Test.Top1Candidate, r.Test.Agreement,
         r.Merges.All(m => m.Exact), r.Healing?.Epochs ?? 0, r.Unhealed?.Top1Candidate, r.Deployed);
 
     /// <summary>When the checkpoint belongs to a method run, stores the summary and rewrites the run's
     /// report; returns that report's path, or null for a checkpoint outside a run.</summary>
-    public static string? Record(string checkpoint, string policy, FoldReport r)
+    public static string? Record(string checkpoint, string policy, DeploymentReport r)
     {
         string runDir = Path.GetDirectoryName(Path.GetFullPath(checkpoint))!;
         if (!File.Exists(Path.Combine(runDir, Methods.MethodRun.Record))) return null;

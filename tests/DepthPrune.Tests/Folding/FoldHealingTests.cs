@@ -1,3 +1,4 @@
+using DepthPrune.Deployment;
 using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
@@ -21,7 +22,7 @@ public class FoldHealingTests
         foreach (var slot in model.Slots.Where(s => s.Key.EndsWith("relu1"))) slot.Value.SetIdentity();
         using var dir = new TempDir();
         var heal = new TrainOptions { Epochs = 2, LearningRate = 0.01, Seed = 3 };
-        var report = FoldReport.Measure(model, data, FoldPolicy.Depth, Compute.Cpu, 64, 3, dir["healed.onnx"], heal);
+        var report = Deployer.Deploy(model, data, new DeploySettings(FoldPolicy.Depth, 64, 3, dir["healed.onnx"], heal), Compute.Cpu);
 
         Assert.Contains(report.Merges, m => !m.Exact);
         Assert.Equal(new HealResult(2, "train", report.Healing!.Top1Before, report.Healing.Top1After, true), report.Healing);
@@ -48,7 +49,7 @@ public class FoldHealingTests
         using var dir = new TempDir();
         // A rate no network without BatchNorm survives: the healed network predicts one class.
         var heal = new TrainOptions { Epochs = 1, LearningRate = 20, Momentum = 0.9, Seed = 4 };
-        var report = FoldReport.Measure(model, data, FoldPolicy.Exact, Compute.Cpu, 64, 3, dir["m.onnx"], heal);
+        var report = Deployer.Deploy(model, data, new DeploySettings(FoldPolicy.Exact, 64, 3, dir["m.onnx"], heal), Compute.Cpu);
         Assert.False(report.Healing!.Kept, $"judged top-1 {report.Healing.Top1Before} -> {report.Healing.Top1After}");
         Assert.Equal(report.Unhealed!.Top1Candidate, report.Test.Top1Candidate);
         Assert.Equal(100.0, report.Test.Agreement);          // the exact fold, as it was before healing

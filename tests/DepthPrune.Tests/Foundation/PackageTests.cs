@@ -9,7 +9,7 @@ namespace DepthPrune.Tests.Foundation;
 /// sources are the packed folder and the packages this build already restored.</summary>
 public class PackageTests
 {
-    static string RepoRoot()
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DepthPrune.sln"))) dir = dir.Parent;

@@ -66,7 +66,7 @@ public class RunReportTests
         using var dir = new TempDir();
         RunMethod("easier", dir["run"], data);
         using var loaded = Checkpoint.Load(dir["run/iter-2.ckpt"], Compute.Cpu);
-        var fold = DepthPrune.Folding.FoldReport.Measure(loaded.Model, data, DepthPrune.Folding.FoldPolicy.Depth, Compute.Cpu, 32, 2, null);
+        var fold = DepthPrune.Deployment.Deployer.Deploy(loaded.Model, data, new(DepthPrune.Folding.FoldPolicy.Depth, 32, 2), Compute.Cpu);
         Assert.Equal(dir["run/report.md"], FoldSummary.Record(dir["run/iter-2.ckpt"], "depth", fold));
         string report = File.ReadAllText(dir["run/report.md"]);
         Assert.Contains($"| iter-2.ckpt | depth | {fold.Original.Depth} -> {fold.Folded.Depth} |", report);
