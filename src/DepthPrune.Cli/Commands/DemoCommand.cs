@@ -20,12 +20,12 @@ public static class DemoCommand
         Option<int> subset = NumberOptions.WithDefault("--train-subset", "Training images used", 10000, v => v > 0, "must be positive");
         Option<int> epochs = NumberOptions.WithDefault("--epochs", "Dense training epochs", 4, v => v > 0, "must be positive");
         Option<int> iterations = NumberOptions.WithDefault("--max-iterations", "Iterations per method at most", 8, v => v > 0, "must be positive");
-        Option<double> tolerance = NumberOptions.WithDefault("--tolerance", "Top-1 points allowed below dense", 1.0, v => v >= 0, "must be >= 0 (top-1 points)");
-        // 1,000 validation images bound a paired difference only to about +-1 point at 95%: the demo judges on the point estimate unless told.
-        Option<double> confidence = CommonOptions.ToleranceConfidence(0.5);
         Option<int> seed = NumberOptions.WithDefault("--seed", "Seed", 0, v => v >= 0, "must be >= 0");
         Option<string?> data = PathOptions.InputFolder("--data", "Fashion-MNIST folder (default: the Debian package's)");
-        foreach (Option o in new Option[] { outDir, subset, epochs, iterations, tolerance, confidence, seed, data, ConfigFile.Option() }) command.Options.Add(o);
+        foreach (Option o in new Option[] { outDir, subset, epochs, iterations }) command.Options.Add(o);
+        // 1,000 validation images bound a paired difference only to about +-1 point at 95%: the demo judges on the point estimate unless told.
+        var settings = new SettingOptions(command, [(SettingOptions.Named("tolerance"), null), (SettingOptions.Named("tolerance-confidence"), "0.5")]);
+        foreach (Option o in new Option[] { seed, data, ConfigFile.Option() }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
             string dir = parsed.GetValue(outDir)!;
@@ -33,13 +33,14 @@ public static class DemoCommand
                 throw new UsageException($"--out {dir}: not empty; remove it or pass another folder");
             RunArgs.SaveConfiguration(parsed, dir);
             int s = parsed.GetValue(seed);
+            var judged = settings.Resolve(parsed, "demo", MethodSettings.Defaults, cheap: false);
             Seeding.Seed(s);
             var progress = new ConsoleProgress(error);
             var dataOptions = new DataOptions("fashion-mnist", parsed.GetValue(data), parsed.GetValue(subset), Seed: s);
             using var bundle = DataBundle.Load(dataOptions);
             var train = new TrainOptions { Epochs = parsed.GetValue(epochs), BatchSize = 128, LearningRate = 0.05, Schedule = ScheduleKind.Cosine, WeightDecay = 5e-4, Seed = s };
             var modelOptions = new ModelOptions(bundle.Classes, (int)bundle.SampleShape[0], 0.125, (int)bundle.SampleShape[1]);
-            progress.Line($"demo: resnet18-cifar (width 0.125) on Fashion-MNIST, {bundle.Train.Count} training images, {train.Epochs} epochs, then EASIER and NEPENTHE (tolerance {parsed.GetValue(tolerance)} points, at most {parsed.GetValue(iterations)} iterations of 2 fine-tuning epochs each)");
+            progress.Line($"demo: resnet18-cifar (width 0.125) on Fashion-MNIST, {bundle.Train.Count} training images, {train.Epochs} epochs, then EASIER and NEPENTHE (tolerance {judged.Tolerance} points, at most {parsed.GetValue(iterations)} iterations of 2 fine-tuning epochs each)");
 
             string dense = Path.Combine(dir, "dense");
             using (var model = ModelZoo.Create("resnet18-cifar", modelOptions))
@@ -57,7 +58,7 @@ public static class DemoCommand
                     DenseCheckpoint = Path.Combine(dense, TrainCommand.ModelCheckpoint),
                     Options = new MethodOptions
                     {
-                        Tolerance = parsed.GetValue(tolerance), ToleranceConfidence = parsed.GetValue(confidence), Seed = s, PruneRatio = 0.5, MaxIterations = parsed.GetValue(iterations),
+                        Tolerance = judged.Tolerance, ToleranceConfidence = judged.ToleranceConfidence, Seed = s, PruneRatio = 0.5, MaxIterations = parsed.GetValue(iterations),
                         Finetune = train with { Epochs = 2, LearningRate = 0.02 },
                     },
                 };

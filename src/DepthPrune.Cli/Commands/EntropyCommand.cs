@@ -12,11 +12,11 @@ public static class EntropyCommand
     public static Command Create(TextWriter output)
     {
         var command = new Command("entropy", "Entropy of every activation layer of a checkpoint, over a data set's training split");
-        Option<string> checkpoint = CommonOptions.Checkpoint(), estimator = CommonOptions.Estimator(), device = CommonOptions.Device();
+        Option<string> checkpoint = CommonOptions.Checkpoint(), device = CommonOptions.Device();
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Probe batch size", 256);
         Option<bool> json = CommonOptions.Json();
         command.Options.Add(checkpoint);
-        command.Options.Add(estimator);
+        var estimator = new SettingOptions(command, [(SettingOptions.Named("estimator"), null)]);
         command.Options.Add(batchSize);
         var dataArgs = new DataArgs(command);
         command.Options.Add(json);
@@ -25,11 +25,11 @@ public static class EntropyCommand
         {
             using var job = CheckpointOnData.Open(parsed, checkpoint, dataArgs, device);
             var (loaded, data, compute) = (job.Loaded, job.Data, job.Compute);
-            var kind = CommonOptions.ParseEstimator(parsed.GetValue(estimator)!)!.Value;
+            var kind = estimator.Resolve(parsed, "entropy", Methods.MethodSettings.Defaults, cheap: false).Estimator;
             var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), kind);
             var report = new
             {
-                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, held_out = data.Validation?.Count ?? 0, estimator = parsed.GetValue(estimator),
+                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, held_out = data.Validation?.Count ?? 0, estimator = SettingOptions.Named("estimator").Format(Methods.MethodSettings.Defaults with { Estimator = kind }),
                 layers = layers.Select(l => new
                 {
                     name = l.Name, neurons = l.Neurons, entropy = l.Entropy, always_on = l.AlwaysOn, always_off = l.AlwaysOff,

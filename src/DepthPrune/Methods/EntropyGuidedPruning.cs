@@ -4,7 +4,7 @@ using DepthPrune.Pruning;
 
 namespace DepthPrune.Methods;
 
-/// <summary>EGP and NEPENTHE (DESIGN section 3): zero-entropy layers are linearized and leave
+/// <summary>EGP and NEPENTHE (docs/METHODS.md, "EGP and NEPENTHE"): zero-entropy layers are linearized and leave
 /// the candidates; the budget zeta * remaining weights is shared by softmax((sum I)/I_l) with
 /// caps, and each candidate loses its smallest remaining weights. NEPENTHE also removes the
 /// always-OFF neurons of candidate layers: their output is held at 0 and the weights feeding

@@ -19,7 +19,8 @@ public sealed record MethodOptions
     public int MaxIterations { get; init; }
     /// <summary>zeta: fraction of remaining weights pruned per iteration (EGP, NEPENTHE, IMP).</summary>
     public double PruneRatio { get; init; } = 0.5;
-    public required TrainOptions Finetune { get; init; }
+    /// <summary>The fine-tune after each step (its Epochs: 1 unless set).</summary>
+    public TrainOptions Finetune { get; init; } = new() { Epochs = 1 };
     public EntropyEstimator Estimator { get; init; } = EntropyEstimator.Dataset;
     public int ProbeBatchSize { get; init; } = 256;
     /// <summary>Layer Folding: weight of the regulariser sum_l (1 - a_l)^2 pulling PReLU slopes to 1.</summary>
@@ -51,25 +52,14 @@ public sealed record MethodOptions
     /// <summary>Epochs of a last fine-tune of the best model (0: none).</summary>
     public int FinalEpochs { get; init; }
 
+    /// <summary>Each setting's own rule (MethodSettings), then the rules between settings.</summary>
     public void Validate()
     {
+        MethodSettings.Validate(this);
         static void Require(bool ok, string message) { if (!ok) throw new Runtime.UsageException(message); }
-        Require(Tolerance >= 0, $"--tolerance {Tolerance}: must be >= 0 (top-1 points)");
-        Require(ToleranceConfidence is >= 0.5 and < 1, $"--tolerance-confidence {ToleranceConfidence}: must lie in [0.5,1) (0.5: the point estimate)");
-        Require(MaxIterations >= 0, $"--max-iterations {MaxIterations}: must be >= 0");
-        Require(PruneRatio is > 0 and < 1, $"--prune-ratio {PruneRatio}: must lie in (0,1)");
-        Require(ProbeBatchSize > 0, $"--probe-batch-size {ProbeBatchSize}: must be positive");
-        Require(ShareTemperature > 0 && double.IsFinite(ShareTemperature), $"--share-temperature {ShareTemperature}: must be positive");
-        Require(FoldLambda >= 0, $"--fold-lambda {FoldLambda}: must be >= 0");
-        Require(Distill is null or { Temperature: > 0, Alpha: >= 0 and <= 1 }, $"--distill {Distill}: the temperature must be positive and alpha lie in [0,1]");
-        Require(EarlyStop is null or (>= 0 and <= 1), $"--early-stop {EarlyStop}: must lie in [0,1] (a fraction of --tolerance)");
-        Require(EarlyStopEvery > 0 && double.IsFinite(EarlyStopEvery), $"--early-stop-every {EarlyStopEvery}: must be positive (epochs)");
-        Require(MaxRemovals >= 1, $"--max-removals {MaxRemovals}: must be >= 1");
-        Require(Retries >= 0, $"--retries {Retries}: must be >= 0");
-        Require(ProbeSample >= 0, $"--probe-sample {ProbeSample}: must be >= 0 (images; 0 probes the whole training split)");
-        Require(ProbeSample == 0 || Estimator == EntropyEstimator.Dataset, $"--probe-sample {ProbeSample}: needs --estimator dataset (the bound is for the mean of per-neuron entropies)");
-        Require(DamageSample >= 0, $"--damage-sample {DamageSample}: must be >= 0 (images; 0 ranks by entropy alone)");
-        Require(FinalEpochs >= 0, $"--final-epochs {FinalEpochs}: must be >= 0");
+        Require(ProbeBatchSize > 0, $"{nameof(ProbeBatchSize)} {ProbeBatchSize}: must be positive");
+        Require(ProbeSample == 0 || Estimator == EntropyEstimator.Dataset,
+            $"{nameof(ProbeSample)} {ProbeSample}: needs {nameof(Estimator)} dataset (the bound is for the mean of per-neuron entropies)");
         Finetune.Validate();
     }
 }

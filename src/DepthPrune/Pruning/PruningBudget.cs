@@ -4,7 +4,7 @@ namespace DepthPrune.Pruning;
 /// over remaining weights, and how many weights it has left.</summary>
 public readonly record struct BudgetCandidate(string Layer, double Importance, long Remaining);
 
-/// <summary>EGP/NEPENTHE budget allocation (DESIGN section 3, steps 3-4): B = zeta * remaining
+/// <summary>EGP/NEPENTHE budget allocation (docs/METHODS.md, "EGP and NEPENTHE"): B = zeta * remaining
 /// weights over candidates; share_l = softmax over the pool of (sum_k I_k) / I_l; a layer whose
 /// amount exceeds what it has left is capped, leaves the pool with its weights and I_l, and
 /// the rest of the budget is shared again among the others until no cap is hit. Weights the

@@ -238,7 +238,7 @@ public class CheapModeTests
         using var dir = new TempDir();
         var options = Options() with { ProbeSample = 32, Estimator = DepthPrune.Entropy.EntropyEstimator.BatchMean };
         var e = Assert.Throws<UsageException>(() => MethodRun.Run(new Easier(), Setup(dir.Path, data, options)));
-        Assert.Contains("--probe-sample 32: needs --estimator dataset", e.Message);
+        Assert.Contains("ProbeSample 32: needs Estimator dataset", e.Message);
         Assert.False(File.Exists(dir["dense.ckpt"]));
     }
 
