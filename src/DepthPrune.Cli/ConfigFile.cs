@@ -71,12 +71,15 @@ public static class ConfigFile
     static readonly HashSet<string> ModelFlags = ["--model", "--width", "--classes", "--in-channels", "--input-size", "--pretrain-epochs"];
 
     /// <summary>Every configurable flag of the command with the value this run used (explicit or default; unset ones left out).</summary>
-    public static string Resolved(ParseResult parsed)
+    public static string Resolved(ParseResult parsed, IEnumerable<(string Key, string Value)>? resolved = null)
     {
         var root = new YamlMappingNode();
+        var values = resolved?.ToDictionary(v => v.Key, v => v.Value) ?? [];
         bool fromCheckpoint = parsed.CommandResult.Command.Options.Any(o => o.Name == "--checkpoint" && parsed.GetResult(o) is { Implicit: false });
         foreach (Option option in parsed.CommandResult.Command.Options.Where(o => !NotConfiguration.Contains(o.Name)))
         {
+            string key = option.Name[2..];
+            if (values.Remove(key, out string? settled)) { root.Add(key, new YamlScalarNode(settled)); continue; }
             if (parsed.GetResult(option) is not OptionResult result) continue;
             // Started from a checkpoint, the model is the checkpoint's: its defaults would only mislead.
             if (fromCheckpoint && result.Implicit && ModelFlags.Contains(option.Name)) continue;
@@ -89,7 +92,7 @@ public static class ConfigFile
                 System.Collections.IEnumerable list => new YamlSequenceNode(list.Cast<object>().Select(v => new YamlScalarNode(Format(v)))),
                 _ => new YamlScalarNode(Format(value)),
             };
-            if (node is not null) root.Add(option.Name[2..], node);
+            if (node is not null) root.Add(key, node);
         }
         using var writer = new StringWriter();
         new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);

@@ -33,7 +33,7 @@ public static class DemoCommand
                 throw new UsageException($"--out {dir}: not empty; remove it or pass another folder");
             RunArgs.SaveConfiguration(parsed, dir);
             int s = parsed.GetValue(seed);
-            var judged = settings.Resolve(parsed, "demo", MethodSettings.Defaults, cheap: false);
+            var judged = settings.Resolve(parsed, "demo", MethodSettings.Defaults);
             Seeding.Seed(s);
             var progress = new ConsoleProgress(error);
             var dataOptions = new DataOptions("fashion-mnist", parsed.GetValue(data), parsed.GetValue(subset), Seed: s);

@@ -25,7 +25,7 @@ public static class EntropyCommand
         {
             using var job = CheckpointOnData.Open(parsed, checkpoint, dataArgs, device);
             var (loaded, data, compute) = (job.Loaded, job.Data, job.Compute);
-            var kind = estimator.Resolve(parsed, "entropy", Methods.MethodSettings.Defaults, cheap: false).Estimator;
+            var kind = estimator.Resolve(parsed, "entropy", Methods.MethodSettings.Defaults).Estimator;
             var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), kind);
             var report = new
             {

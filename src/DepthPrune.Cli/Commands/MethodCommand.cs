@@ -42,12 +42,18 @@ public static class MethodCommand
         Option<string> fold = new("--fold") { Description = "Final step: fold the best model with this policy (exact, macs or depth), measure it, write RUN/best.onnx (default: none)", DefaultValueFactory = _ => "none" };
         fold.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v != "none" && FoldCommand.ParsePolicy(v) is null) r.AddError($"--fold '{v}': expected none, exact, macs or depth"); });
         var (healEpochs, healLr) = FoldCommand.HealOptions();
-        Option<bool> cheap = new("--cheap") { Description = $"Cheap mode: --early-stop {MethodSettings.CheapEarlyStop} --probe-sample {MethodSettings.CheapProbeSample}, --damage-sample {MethodSettings.CheapDamageSample} where it applies (EASIER with --objective entropy, EGP/NEPENTHE with latency); for EASIER --early-stop {MethodSettings.CheapEasierEarlyStop} --max-removals {MethodSettings.CheapMaxRemovals}; unless given" };
-        foreach (Option o in new Option[] { fold, healEpochs, healLr, cheap }) command.Options.Add(o);
+        Option<string?> recipe = new("--recipe")
+        {
+            Description = "Take the values of a named bundle of settings for the flags not given: " + string.Join("; ", Recipe.All.Select(r => $"{r.Name}: {r.Description}")) + " (docs/METHODS.md, \"Recipes\")",
+        };
+        recipe.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && Recipe.Named(v) is null) r.AddError($"--recipe '{v}': expected {string.Join(", ", Recipe.All.Select(x => x.Name))}"); });
+        Option<bool> cheap = new("--cheap") { Description = "The same as --recipe cheap" };
+        foreach (Option o in new Option[] { fold, healEpochs, healLr, recipe, cheap }) command.Options.Add(o);
 
         command.SetAction(parsed =>
         {
-            var chosen = settings.Resolve(parsed, name, MethodSettings.Defaults, parsed.GetValue(cheap));
+            var bundle = ChosenRecipe(parsed, recipe, cheap);
+            var chosen = settings.Resolve(parsed, name, MethodSettings.Defaults, bundle);
             if (settings.Given(parsed, "damage-sample") && chosen.DamageSample > 0 && !MethodSettings.DamageApplies(name, chosen.Objective))
                 throw new UsageException($"--damage-sample: {name} uses it with --objective {(name == "easier" ? "entropy" : "latency")} only");
             var compute = runArgs.Start(parsed);
@@ -71,7 +77,7 @@ public static class MethodCommand
             {
                 Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 }, Seed = seed,
             };
-            var options = settings.Resolve(parsed, name, initial, parsed.GetValue(cheap));
+            var options = settings.Resolve(parsed, name, initial, bundle);
             try { options.Validate(); }
             catch (UsageException e) { throw SettingOptions.InFlags(e); }
             var setup = new MethodRunSetup
@@ -81,7 +87,7 @@ public static class MethodCommand
             };
             // config.yaml records the flags the run goes on with (a resumed run's accepted changes too).
             if (resume) MethodRun.RefuseMismatchedResume(name, setup);
-            if (resume || !File.Exists(current)) RunArgs.SaveConfiguration(parsed, outDir);
+            if (resume || !File.Exists(current)) RunArgs.SaveConfiguration(parsed, outDir, settings.Values(options));
             if (setup.DenseCheckpoint is null && !resume) progress.Line($"{name}: defaults for the training flags not given: {job.Preset.Notes}");
             var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
             if (runArgs.Json(parsed)) output.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, Training.Checkpoint.Json));
@@ -97,5 +103,13 @@ public static class MethodCommand
             return CliApp.Ok;
         });
         return command;
+    }
+
+    static Recipe? ChosenRecipe(ParseResult parsed, Option<string?> recipe, Option<bool> cheap)
+    {
+        var named = parsed.GetValue(recipe) is { } name ? Recipe.Named(name) : null;
+        if (parsed.GetValue(cheap) && named is not null && named != Recipe.Cheap)
+            throw new UsageException($"--cheap: is --recipe cheap, but --recipe {named.Name} was given");
+        return parsed.GetValue(cheap) ? Recipe.Cheap : named;
     }
 }

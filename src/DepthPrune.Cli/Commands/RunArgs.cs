@@ -26,11 +26,12 @@ public sealed class RunArgs
     public bool Json(ParseResult p) => p.GetValue(json);
     public bool Quiet(ParseResult p) => p.GetValue(quiet);
 
-    /// <summary>Writes RUN/config.yaml: every flag's value as this run uses it, so it can be repeated with --config.</summary>
-    public static void SaveConfiguration(ParseResult p, string runDir)
+    /// <summary>Writes RUN/config.yaml: every flag's value as this run uses it (resolved: values a
+    /// recipe gave, which then count as given), so it can be repeated with --config.</summary>
+    public static void SaveConfiguration(ParseResult p, string runDir, IEnumerable<(string Key, string Value)>? resolved = null)
     {
         RunFolder.RequireWritable(runDir);   // a folder that cannot be written is refused before any work
-        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), ConfigFile.Resolved(p));
+        AtomicFile.WriteText(Path.Combine(runDir, "config.yaml"), ConfigFile.Resolved(p, resolved));
     }
 
     /// <summary>Applies device and seed; returns the device.</summary>

@@ -7,8 +7,8 @@ namespace DepthPrune.Cli.Commands;
 
 /// <summary>The command line's face of the method settings table (MethodSettings): one flag per
 /// setting a method takes, `--` + the setting's name, checked by the setting's own rule; and the
-/// way back, from the parsed flags to MethodOptions (the flag when given, else the cheap recipe's
-/// value under --cheap, else the default).</summary>
+/// way back, from the parsed flags to MethodOptions (the flag when given, else the recipe's value
+/// under --recipe, else the default).</summary>
 public sealed class SettingOptions
 {
     readonly List<(MethodSetting Setting, Option<string?> Option)> options = [];
@@ -18,10 +18,10 @@ public sealed class SettingOptions
     /// <summary>The flag of one setting; fallback replaces the library's default (the demo's own).</summary>
     public static Option<string?> Create(MethodSetting setting, string? fallback = null)
     {
-        string? shown = fallback ?? (setting.HasCheap ? null : setting.DefaultText);
+        string? shown = fallback ?? (setting.RecipesSet ? null : setting.DefaultText);
         var option = new Option<string?>(Flag(setting))
         {
-            Description = setting.Help + (setting.HasCheap && setting.DefaultText is { } d ? $" (default: {d}; --cheap sets its own)" : ""),
+            Description = setting.Help + (setting.RecipesSet && setting.DefaultText is { } d ? $" (default: {d}; a --recipe may set its own)" : ""),
         };
         if (shown is not null) option.DefaultValueFactory = _ => shown;
         option.Validators.Add(r =>
@@ -51,27 +51,29 @@ public sealed class SettingOptions
 
     public bool Given(ParseResult parsed, string name) => options.Any(o => o.Setting.Name == name && parsed.GetResult(o.Option) is { Implicit: false });
 
-    /// <summary>start with every flag of this command applied, in the table's order.</summary>
-    public MethodOptions Resolve(ParseResult parsed, string method, MethodOptions start, bool cheap)
+    /// <summary>start with every flag of this command applied, then the recipe's values for the flags not given.</summary>
+    public MethodOptions Resolve(ParseResult parsed, string method, MethodOptions start, Recipe? recipe = null)
     {
         var resolved = start;
         foreach (var (setting, option) in options)
         {
-            bool given = parsed.GetResult(option) is { Implicit: false };
-            string? text = given || !cheap ? parsed.GetValue(option) : setting.CheapText(method, resolved) ?? parsed.GetValue(option);
-            if (text is null) continue;
+            if (parsed.GetValue(option) is not { } text) continue;
             var (next, error) = setting.Apply(resolved, text);
             resolved = next ?? throw new UsageException($"{Flag(setting)} {error}");
         }
-        return resolved;
+        return recipe?.Apply(method, resolved, name => Given(parsed, name)) ?? resolved;
     }
+
+    /// <summary>Every setting of this command as resolved (config.yaml records them, so --config repeats the run).</summary>
+    public IEnumerable<(string Key, string Value)> Values(MethodOptions resolved) =>
+        options.Select(o => (o.Setting.Name, o.Setting.Format(resolved))).Where(v => v.Item2 is not null).Select(v => (v.Name, v.Item2!));
 
     /// <summary>The table as docs/METHODS.md lists it ("Settings of the method commands"; a test keeps the two equal).</summary>
     public static string Markdown(IReadOnlyList<MethodSetting>? table = null)
     {
-        var text = new System.Text.StringBuilder("| flag | default | methods | set by --cheap | meaning |\n|---|---|---|---|---|\n");
+        var text = new System.Text.StringBuilder("| flag | default | methods | set by a recipe | meaning |\n|---|---|---|---|---|\n");
         foreach (var s in table ?? MethodSettings.All)
-            text.Append($"| `{Flag(s)}` | {s.DefaultText ?? "unset"} | {(s.Methods is null ? "all" : string.Join(", ", s.Methods))} | {(s.HasCheap ? "yes" : "")} | {s.Help.Replace("|", "\\|")} |\n");
+            text.Append($"| `{Flag(s)}` | {s.DefaultText ?? "unset"} | {(s.Methods is null ? "all" : string.Join(", ", s.Methods))} | {string.Join(", ", Recipe.All.Where(r => r.Values.Any(v => v.Setting == s.Name)).Select(r => r.Name))} | {s.Help.Replace("|", "\\|")} |\n");
         return text.ToString();
     }
 

@@ -49,6 +49,8 @@ public sealed record MethodOptions
     /// among the lowest-entropy candidates (0: entropy alone decides). EASIER with the entropy
     /// objective; EGP/NEPENTHE with the latency objective (which whole layer or branch goes).</summary>
     public int DamageSample { get; init; }
+    /// <summary>The recipe the settings came from (Recipe.Apply sets it; recorded in run.json).</summary>
+    public string? Recipe { get; init; }
     /// <summary>Epochs of a last fine-tune of the best model (0: none).</summary>
     public int FinalEpochs { get; init; }
 

@@ -6,7 +6,7 @@ namespace DepthPrune.Methods;
 
 /// <summary>One setting of a method run, declared once: its name (the CLI's flag without dashes
 /// and the config file's key), help, default (MethodOptions'), valid range, which methods take it,
-/// and what the cheap recipe sets when it is not given. The CLI's options, the config reader,
+/// and (Recipe) what each recipe sets when it is not given. The CLI's options, the config reader,
 /// validation and docs/METHODS.md's option list are made from <see cref="MethodSettings.All"/>.</summary>
 public abstract record MethodSetting(string Name, string Property, string Help, IReadOnlyList<string>? Methods)
 {
@@ -15,10 +15,8 @@ public abstract record MethodSetting(string Name, string Property, string Help, 
     public abstract string? Format(MethodOptions options);
     /// <summary>Null when the value in options is valid, else what is expected of it.</summary>
     public abstract string? Problem(MethodOptions options);
-    /// <summary>Whether the cheap recipe sets it (the CLI then tells a given flag from a default).</summary>
-    public abstract bool HasCheap { get; }
-    /// <summary>The cheap recipe's value for this method, given the settings resolved before it (null: the default).</summary>
-    public abstract string? CheapText(string method, MethodOptions resolved);
+    /// <summary>Whether a recipe sets it (the CLI then tells a given flag from a default).</summary>
+    public bool RecipesSet => Recipe.AnySets(Name);
     public string? DefaultText => Format(MethodSettings.Defaults);
     /// <summary>Reads a value as the command line gives it: the options with it set, or what is wrong with the text.</summary>
     public abstract (MethodOptions? Options, string? Error) Apply(MethodOptions options, string text);
@@ -35,14 +33,11 @@ public sealed class InvalidSettingException(MethodSetting setting, string? value
 
 /// <summary>A numeric setting (null: unset, for the settings that may be).</summary>
 public sealed record NumberSetting<T>(string Name, string Property, string Help, IReadOnlyList<string>? Methods,
-    Func<MethodOptions, T?> Read, Func<MethodOptions, T?, MethodOptions> Write, Func<T, bool> Valid, string Rule,
-    Func<string, MethodOptions, T?>? Cheap = null) : MethodSetting(Name, Property, Help, Methods)
+    Func<MethodOptions, T?> Read, Func<MethodOptions, T?, MethodOptions> Write, Func<T, bool> Valid, string Rule) : MethodSetting(Name, Property, Help, Methods)
     where T : struct, INumber<T>
 {
     public override string? Format(MethodOptions options) => Read(options) is T v ? v.ToString(null, CultureInfo.InvariantCulture) : null;
     public override string? Problem(MethodOptions options) => Read(options) is T v && !(Valid(v) && double.IsFinite(double.CreateChecked(v))) ? Rule : null;
-    public override bool HasCheap => Cheap is not null;
-    public override string? CheapText(string method, MethodOptions resolved) => Cheap?.Invoke(method, resolved) is T v ? v.ToString(null, CultureInfo.InvariantCulture) : null;
 
     public override (MethodOptions? Options, string? Error) Apply(MethodOptions options, string text)
     {
@@ -61,24 +56,17 @@ public sealed record TextSetting<T>(string Name, string Property, string Help, I
 {
     public override string? Format(MethodOptions options) => Show(Read(options));
     public override string? Problem(MethodOptions options) => Valid is null || Valid(Read(options)) ? null : Expected;
-    public override bool HasCheap => false;
-    public override string? CheapText(string method, MethodOptions resolved) => null;
 
     public override (MethodOptions? Options, string? Error) Apply(MethodOptions options, string text) =>
         Parse(text) is (true, var value) ? (Write(options, value), null) : (null, $"'{text}': {Expected}");
 }
 
-/// <summary>The table of every method setting, in the order the CLI lists them and resolves them
-/// (the cheap recipe's damage sample depends on the objective resolved before it).</summary>
+/// <summary>The table of every method setting, in the order the CLI lists them.</summary>
 public static class MethodSettings
 {
     public static readonly MethodOptions Defaults = new();
 
     static readonly string[] Easier = ["easier"], Egp = ["egp", "nepenthe"], Pruners = ["egp", "nepenthe", "imp"], ByObjective = ["easier", "egp", "nepenthe"];
-
-    /// <summary>What cheap mode sets when the flag itself is not given (EASIER: measured best in docs/RESULTS.md).</summary>
-    public const double CheapEarlyStop = 1, CheapEasierEarlyStop = 0.9;
-    public const int CheapMaxRemovals = 2, CheapProbeSample = 4096, CheapDamageSample = 4096;
 
     /// <summary>Measured damage chooses EASIER's activations (entropy objective) or EGP/NEPENTHE's branch (latency objective).</summary>
     public static bool DamageApplies(string method, RemovalObjective objective) =>
@@ -114,8 +102,7 @@ public static class MethodSettings
             o => o.Objective, (o, v) => o with { Objective = v }, ("entropy", RemovalObjective.Entropy), ("latency", RemovalObjective.Latency)),
         new NumberSetting<int>("damage-sample", nameof(MethodOptions.DamageSample),
             "Choose among the lowest-entropy candidates by the loss their removal costs on this many training images (0: entropy alone): EASIER with --objective entropy; EGP/NEPENTHE with --objective latency, which branch goes", ByObjective,
-            o => o.DamageSample, (o, v) => o with { DamageSample = v!.Value }, v => v >= 0, "must be >= 0 (images)",
-            Cheap: (method, o) => DamageApplies(method, o.Objective) ? CheapDamageSample : null),
+            o => o.DamageSample, (o, v) => o with { DamageSample = v!.Value }, v => v >= 0, "must be >= 0 (images)"),
         new NumberSetting<double>("fold-lambda", nameof(MethodOptions.FoldLambda), "Weight of the regulariser pulling PReLU slopes to 1", ["layerfold"],
             o => o.FoldLambda, (o, v) => o with { FoldLambda = v!.Value }, v => v >= 0, "must be >= 0"),
         new TextSetting<(double Temperature, double Alpha)?>("distill", nameof(MethodOptions.Distill),
@@ -125,21 +112,18 @@ public static class MethodSettings
             v => v is null or { Temperature: > 0, Alpha: >= 0 and <= 1 }),
         new NumberSetting<double>("early-stop", nameof(MethodOptions.EarlyStop),
             "End each fine-tune once validation top-1 is back within this fraction of --tolerance below dense (checked every --early-stop-every epochs; --finetune-epochs is the cap)", null,
-            o => o.EarlyStop, (o, v) => o with { EarlyStop = v }, v => v is >= 0 and <= 1, "must lie in [0,1] (a fraction of --tolerance)",
-            Cheap: (method, _) => Easier.Contains(method) ? CheapEasierEarlyStop : CheapEarlyStop),
+            o => o.EarlyStop, (o, v) => o with { EarlyStop = v }, v => v is >= 0 and <= 1, "must lie in [0,1] (a fraction of --tolerance)"),
         new NumberSetting<double>("early-stop-every", nameof(MethodOptions.EarlyStopEvery), "Epochs between the recovery checks of --early-stop", null,
             o => o.EarlyStopEvery, (o, v) => o with { EarlyStopEvery = v!.Value }, v => v > 0, "must be positive (epochs)"),
         new NumberSetting<int>("probe-sample", nameof(MethodOptions.ProbeSample),
             "Measure entropy on this many training images first, doubled while the lowest layers are not separated within a 95% bound (0: the whole training split)", null,
-            o => o.ProbeSample, (o, v) => o with { ProbeSample = v!.Value }, v => v >= 0, "must be >= 0 (images)",
-            Cheap: (_, _) => CheapProbeSample),
+            o => o.ProbeSample, (o, v) => o with { ProbeSample = v!.Value }, v => v >= 0, "must be >= 0 (images)"),
         new NumberSetting<int>("final-epochs", nameof(MethodOptions.FinalEpochs),
             "Fine-tune the best model this many more epochs at the end, kept only if the stopping split's top-1 does not fall (0: none)", null,
             o => o.FinalEpochs, (o, v) => o with { FinalEpochs = v!.Value }, v => v >= 0, "must be >= 0"),
         new NumberSetting<int>("max-removals", nameof(MethodOptions.MaxRemovals),
             "EASIER: removals one iteration may take when their entropies are clearly lowest (1: as published); an iteration that leaves the tolerance with several is rolled back and retried with half as many", Easier,
-            o => o.MaxRemovals, (o, v) => o with { MaxRemovals = v!.Value }, v => v >= 1, "must be >= 1",
-            Cheap: (_, _) => CheapMaxRemovals),
+            o => o.MaxRemovals, (o, v) => o with { MaxRemovals = v!.Value }, v => v >= 1, "must be >= 1"),
         new NumberSetting<int>("retries", nameof(MethodOptions.Retries),
             "EASIER: removals that may leave the tolerance, be undone and their activation kept while the next lowest is tried, before the run stops (0: as published)", Easier,
             o => o.Retries, (o, v) => o with { Retries = v!.Value }, v => v >= 0, "must be >= 0"),
@@ -153,6 +137,8 @@ public static class MethodSettings
             && t > 0 && double.IsFinite(t) && alpha is >= 0 and <= 1;
         return ok ? (true, (double.Parse(parts[0], invariant), double.Parse(parts[1], invariant))) : (false, null);
     }
+
+    public static MethodSetting Named(string name) => All.FirstOrDefault(s => s.Name == name) ?? throw new ArgumentException($"no method setting '{name}'", nameof(name));
 
     /// <summary>Every setting's rule checked on options; the first refused one throws, naming it.</summary>
     public static void Validate(MethodOptions options, IReadOnlyList<MethodSetting>? table = null)

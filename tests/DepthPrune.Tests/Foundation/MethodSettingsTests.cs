@@ -60,7 +60,7 @@ public class MethodSettingsTests
     {
         var command = new Command("easier");
         var settings = new SettingOptions(command, "easier", Table);
-        var resolved = settings.Resolve(command.Parse(["--made-up-limit", "4"]), "easier", MethodSettings.Defaults, cheap: false);
+        var resolved = settings.Resolve(command.Parse(["--made-up-limit", "4"]), "easier", MethodSettings.Defaults);
         Assert.Equal(4, resolved.MaxIterations);
 
         var e = Assert.Throws<InvalidSettingException>(() => MethodSettings.Validate(MethodSettings.Defaults with { MaxIterations = 0 }, Table));
@@ -78,15 +78,38 @@ public class MethodSettingsTests
     [InlineData("nepenthe", "", 1.0, 1, 4096, 0)]
     [InlineData("nepenthe", "--objective latency", 1.0, 1, 4096, 4096)]
     [InlineData("easier", "--early-stop 0.5 --max-removals 3 --probe-sample 0", 0.5, 3, 0, 4096)]   // a given flag wins over the recipe
-    public void The_cheap_recipe_sets_what_is_not_given(string method, string flags, double earlyStop, int maxRemovals, int probeSample, int damageSample)
+    public void The_cheap_recipe_sets_what_is_not_given_in_the_CLI_and_the_API_alike(string method, string flags, double earlyStop, int maxRemovals, int probeSample, int damageSample)
     {
         var command = new Command(method);
         var settings = new SettingOptions(command, method);
         string[] args = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var cheap = settings.Resolve(command.Parse(args), method, MethodSettings.Defaults, cheap: true);
+        var cheap = settings.Resolve(command.Parse(args), method, MethodSettings.Defaults, Recipe.Cheap);
         Assert.Equal((earlyStop, maxRemovals, probeSample, damageSample), (cheap.EarlyStop!.Value, cheap.MaxRemovals, cheap.ProbeSample, cheap.DamageSample));
-        var plain = settings.Resolve(command.Parse([]), method, MethodSettings.Defaults, cheap: false);
+        var plain = settings.Resolve(command.Parse([]), method, MethodSettings.Defaults);
         Assert.Equal((null, 1, 0, 0), (plain.EarlyStop, plain.MaxRemovals, plain.ProbeSample, plain.DamageSample));
+        if (args.Length == 0) Assert.Equal(Recipe.Cheap.Apply(method, MethodSettings.Defaults), cheap);   // the API: the same options
+    }
+
+    [Theory]
+    [InlineData("published")]
+    [InlineData("cheap")]
+    [InlineData("deploy")]
+    public void A_recipe_resolves_to_the_same_options_through_the_API_and_the_CLI_and_flags_override_it(string name)
+    {
+        foreach (string method in DepthMethod.Names)
+        {
+            var command = new Command(method);
+            var settings = new SettingOptions(command, method);
+            var recipe = Recipe.Named(name)!;
+            var viaCli = settings.Resolve(command.Parse([]), method, MethodSettings.Defaults, recipe);
+            Assert.Equal(recipe.Apply(method, MethodSettings.Defaults), viaCli);
+            Assert.Equal(name, viaCli.Recipe);
+            var overridden = settings.Resolve(command.Parse(["--tolerance-confidence", "0.9", "--probe-sample", "100"]), method, MethodSettings.Defaults, recipe);
+            Assert.Equal((0.9, 100), (overridden.ToleranceConfidence, overridden.ProbeSample));
+        }
+        var deploy = Recipe.Deploy.Apply("nepenthe", MethodSettings.Defaults);
+        Assert.Equal((RemovalObjective.Latency, (4.0, 0.5), 4096, 1.0), (deploy.Objective, deploy.Distill!.Value, deploy.DamageSample, deploy.EarlyStop!.Value));
+        Assert.Equal(0.5, Recipe.Published.Apply("easier", MethodSettings.Defaults).ToleranceConfidence);
     }
 
     [Fact]

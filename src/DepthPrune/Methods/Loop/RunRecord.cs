@@ -55,6 +55,8 @@ public sealed record RunRecord
     public double ToleranceConfidence { get; init; } = 0.5;
     /// <summary>How "within tolerance" was judged, for every iteration and the best model alike.</summary>
     public string? SelectionRule { get; init; }
+    /// <summary>The recipe whose values the run took where no flag was given (null: none).</summary>
+    public string? Recipe { get; init; }
     public double PruneRatio { get; init; }
     public double ShareTemperature { get; init; } = 1;
     /// <summary>"entropy" or "latency" (see <see cref="RemovalObjective"/>).</summary>
@@ -90,7 +92,7 @@ public sealed record RunRecord
         PruneRatio = o.PruneRatio, Objective = o.Objective.ToString().ToLowerInvariant(), ShareTemperature = o.ShareTemperature,
         Distill = o.Distill is { } d ? FormattableString.Invariant($"T={d.Temperature}, alpha={d.Alpha}") : null,
         FinetuneEpochs = o.Finetune.Epochs, EarlyStop = o.EarlyStop, MaxRemovals = o.MaxRemovals, Retries = o.Retries,
-        ProbeSample = o.ProbeSample, DamageSample = o.DamageSample,
+        ProbeSample = o.ProbeSample, DamageSample = o.DamageSample, Recipe = o.Recipe,
     };
 
     /// <summary>Compute over the whole run, dense model included.</summary>

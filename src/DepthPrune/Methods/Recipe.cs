@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace DepthPrune.Methods;
+
+/// <summary>A named bundle of method settings, shared by the API and the CLI (`--recipe NAME`):
+/// values for settings, in order, each possibly depending on the method and on what was resolved
+/// before it. A value the caller set wins (the CLI: a flag given; the API: a `with` after Apply).</summary>
+public sealed record Recipe(string Name, string Description, IReadOnlyList<(string Setting, Func<string, MethodOptions, string?> Value)> Values)
+{
+    /// <summary>Cheap mode's values (measured best in docs/RESULTS.md).</summary>
+    public const double CheapEarlyStop = 1, CheapEasierEarlyStop = 0.9;
+    public const int CheapMaxRemovals = 2, CheapProbeSample = 4096, CheapDamageSample = 4096;
+
+    static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    static (string, Func<string, MethodOptions, string?>) Always(string setting, string value) => (setting, (_, _) => value);
+
+    static readonly (string, Func<string, MethodOptions, string?>)[] CheapValues =
+    [
+        ("early-stop", (method, _) => Text(method == "easier" ? CheapEasierEarlyStop : CheapEarlyStop)),
+        Always("probe-sample", Text(CheapProbeSample)),
+        ("damage-sample", (method, o) => MethodSettings.DamageApplies(method, o.Objective) ? Text(CheapDamageSample) : null),
+        Always("max-removals", Text(CheapMaxRemovals)),
+    ];
+
+    /// <summary>Each paper's procedure as written: full fine-tunes, every entropy on the whole
+    /// training split, one removal an iteration, judged on the point estimate.</summary>
+    public static readonly Recipe Published = new("published", "each paper's procedure as written, judged on the point estimate",
+        [Always("tolerance-confidence", "0.5")]);
+
+    /// <summary>Fine-tunes that end once recovered, a sampled probe, measured damage, EASIER's several removals.</summary>
+    public static readonly Recipe Cheap = new("cheap", "fine-tunes that end once recovered, a sampled probe, measured damage, several removals at once (EASIER)", CheapValues);
+
+    /// <summary>The measured path to a fast deployed network at the tolerance: removals chosen for what
+    /// folding saves, distilled fine-tunes, cheap mode's economies, retries of failed single removals.</summary>
+    public static readonly Recipe Deploy = new("deploy", "removals chosen for what folding saves (latency objective), distilled fine-tunes, cheap mode's economies, retries",
+        [Always("objective", "latency"), Always("distill", "4,0.5"), Always("retries", "3"), .. CheapValues]);
+
+    public static IReadOnlyList<Recipe> All { get; } = [Published, Cheap, Deploy];
+
+    public static Recipe? Named(string name) => All.FirstOrDefault(r => r.Name == name);
+
+    /// <summary>Whether any recipe sets the setting (the CLI then tells a given flag from its default).</summary>
+    public static bool AnySets(string setting) => All.Any(r => r.Values.Any(v => v.Setting == setting));
+
+    /// <summary>options with this recipe's values for method, except the settings given names.</summary>
+    public MethodOptions Apply(string method, MethodOptions options, Func<string, bool>? given = null)
+    {
+        var resolved = options with { Recipe = Name };
+        foreach (var (name, value) in Values)
+        {
+            var setting = MethodSettings.Named(name);
+            if (!setting.AppliesTo(method) || given?.Invoke(name) == true || value(method, resolved) is not { } text) continue;
+            var (next, error) = setting.Apply(resolved, text);
+            resolved = next ?? throw new InvalidOperationException($"recipe {Name}: {name} {error}");
+        }
+        return resolved;
+    }
+}
