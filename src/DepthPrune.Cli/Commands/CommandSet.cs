@@ -14,6 +14,7 @@ public static class CommandSet
         yield return TrainCommand.Create(output, error);
         yield return EntropyCommand.Create(output);
         yield return FoldCommand.Create(output, error);
+        yield return MethodCommand.Compress(output, error);
         foreach (Command method in MethodCommand.All(output, error)) yield return method;
         yield return SweepCommand.Create(output, error);
         yield return ReportCommand.Create(output);

@@ -26,10 +26,25 @@ public static class MethodCommand
 
     public static IEnumerable<Command> All(TextWriter output, TextWriter error) => DepthMethod.Names.Select(n => Create(n, output, error));
 
-    /// <summary>The method's command; its settings' flags come from table (MethodSettings.All unless given).</summary>
-    public static Command Create(string name, TextWriter output, TextWriter error, IReadOnlyList<MethodSetting>? table = null)
+    /// <summary>What `compress` runs: a method under the deploy recipe, folded (macs), healed, exported and timed against the dense model.</summary>
+    sealed record CompressMode(Option<string> Method);
+
+    public static Command Compress(TextWriter output, TextWriter error)
     {
-        var command = new Command(name, Descriptions.GetValueOrDefault(name, name));
+        Option<string> method = new("--method") { Description = "easier (removes activations, folds their layers together) or nepenthe (prunes whole residual branches away)", DefaultValueFactory = _ => "easier" };
+        method.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v is not ("easier" or "nepenthe")) r.AddError($"--method '{v}': expected easier or nepenthe"); });
+        return Build("compress", output, error, null, new CompressMode(method));
+    }
+
+    /// <summary>The method's command; its settings' flags come from table (MethodSettings.All unless given).</summary>
+    public static Command Create(string name, TextWriter output, TextWriter error, IReadOnlyList<MethodSetting>? table = null) =>
+        Build(name, output, error, table, compress: null);
+
+    static Command Build(string name, TextWriter output, TextWriter error, IReadOnlyList<MethodSetting>? table, CompressMode? compress)
+    {
+        var command = new Command(name, compress is null ? Descriptions.GetValueOrDefault(name, name)
+            : "From a trained network (or one to train) to a faster deployed one: the deploy recipe, fold, heal, export RUN/best.onnx, and ONNX Runtime latency against the dense model");
+        if (compress is not null) command.Options.Add(compress.Method);
         var modelArgs = new ModelArgs(command);
         var dataArgs = new DataArgs(command);
         var trainArgs = new TrainArgs(command, "--pretrain-epochs", "Epochs to train the dense model first (default: preset; ignored with --checkpoint)");
@@ -38,10 +53,12 @@ public static class MethodCommand
         Option<double?> finetuneLr = NumberOptions.Optional<double>("--finetune-lr", "Fine-tuning learning rate (default: 0.1 x the training rate)", v => v is > 0 and <= 100, "must lie in (0,100]");
         command.Options.Add(checkpoint);
         command.Options.Add(finetuneLr);
-        var settings = new SettingOptions(command, name, table);
-        Option<string> fold = new("--fold") { Description = "Final step: fold the best model with this policy (exact, macs or depth), measure it, write RUN/best.onnx (default: none)", DefaultValueFactory = _ => "none" };
+        string[] methods = compress is null ? [name] : ["easier", "nepenthe"];
+        var settings = new SettingOptions(command, (table ?? MethodSettings.All).Where(s => methods.Any(s.AppliesTo)).Select(s => (s, (string?)null)));
+        string foldDefault = compress is null ? "none" : "macs";
+        Option<string> fold = new("--fold") { Description = $"Final step: fold the best model with this policy (exact, macs or depth), measure it, write RUN/best.onnx (default: {foldDefault})", DefaultValueFactory = _ => foldDefault };
         fold.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v != "none" && FoldCommand.ParsePolicy(v) is null) r.AddError($"--fold '{v}': expected none, exact, macs or depth"); });
-        var (healEpochs, healLr) = FoldCommand.HealOptions();
+        var (healEpochs, healLr) = FoldCommand.HealOptions(compress is null ? 0 : 1);
         Option<string?> recipe = new("--recipe")
         {
             Description = "Take the values of a named bundle of settings for the flags not given: " + string.Join("; ", Recipe.All.Select(r => $"{r.Name}: {r.Description}")) + " (docs/METHODS.md, \"Recipes\")",
@@ -52,10 +69,12 @@ public static class MethodCommand
 
         command.SetAction(parsed =>
         {
-            var bundle = ChosenRecipe(parsed, recipe, cheap);
-            var chosen = settings.Resolve(parsed, name, MethodSettings.Defaults, bundle);
-            if (settings.Given(parsed, "damage-sample") && chosen.DamageSample > 0 && !MethodSettings.DamageApplies(name, chosen.Objective))
-                throw new UsageException($"--damage-sample: {name} uses it with --objective {(name == "easier" ? "entropy" : "latency")} only");
+            string method = compress is null ? name : parsed.GetValue(compress.Method)!;
+            if (settings.GivenOutside(parsed, method) is { } foreign) throw new UsageException($"{foreign}: {method} does not take it");
+            var bundle = ChosenRecipe(parsed, recipe, cheap) ?? (compress is null ? null : Recipe.Deploy);
+            var chosen = settings.Resolve(parsed, method, MethodSettings.Defaults, bundle);
+            if (settings.Given(parsed, "damage-sample") && chosen.DamageSample > 0 && !MethodSettings.DamageApplies(method, chosen.Objective))
+                throw new UsageException($"--damage-sample: {method} uses it with --objective {(method == "easier" ? "entropy" : "latency")} only");
             var compute = runArgs.Start(parsed);
             int seed = runArgs.Seed(parsed);
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed);
@@ -77,7 +96,7 @@ public static class MethodCommand
             {
                 Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 }, Seed = seed,
             };
-            var options = settings.Resolve(parsed, name, initial, bundle);
+            var options = settings.Resolve(parsed, method, initial, bundle);
             try { options.Validate(); }
             catch (UsageException e) { throw SettingOptions.InFlags(e); }
             var setup = new MethodRunSetup
@@ -86,19 +105,21 @@ public static class MethodCommand
                 DenseCheckpoint = parsed.GetValue(checkpoint), CreateModel = () => job.CreateModel(data), Pretrain = job.Train, Options = options,
             };
             // config.yaml records the flags the run goes on with (a resumed run's accepted changes too).
-            if (resume) MethodRun.RefuseMismatchedResume(name, setup);
-            if (resume || !File.Exists(current)) RunArgs.SaveConfiguration(parsed, outDir, settings.Values(options));
-            if (setup.DenseCheckpoint is null && !resume) progress.Line($"{name}: defaults for the training flags not given: {job.Preset.Notes}");
-            var run = MethodRun.Run(DepthMethod.Create(name), setup, progress, progress.Line);
+            if (resume) MethodRun.RefuseMismatchedResume(method, setup);
+            if (resume || !File.Exists(current)) RunArgs.SaveConfiguration(parsed, outDir, settings.Values(options, method));
+            if (setup.DenseCheckpoint is null && !resume) progress.Line($"{method}: defaults for the training flags not given: {job.Preset.Notes}");
+            var run = MethodRun.Run(DepthMethod.Create(method), setup, progress, progress.Line);
             if (runArgs.Json(parsed)) output.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, Training.Checkpoint.Json));
             else RunTable.Write(output, run);
-            if (FoldCommand.ParsePolicy(parsed.GetValue(fold)!) is { } policy && run.BestCheckpoint is { } best)
+            // The deployable model: the best checkpoint (compress: the dense one when nothing was removed) folded, healed, measured on the test split.
+            string? best = run.BestCheckpoint ?? (compress is null ? null : Path.Combine(outDir, MethodRun.Dense));
+            if (FoldCommand.ParsePolicy(parsed.GetValue(fold)!) is { } policy && best is not null)
             {
-                // The deployable model: the best checkpoint folded (and healed), measured on the test split.
                 using var loaded = Checkpoint.Load(best, compute);
                 var heal = options.Finetune with { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr) };
-                DeployStep.Run(best, loaded.Model, data, new DeploySettings(policy, OnnxPath: Path.Combine(outDir, "best.onnx"), Heal: heal), compute,
+                var deployed = DeployStep.Run(best, loaded.Model, data, new DeploySettings(policy, OnnxPath: Path.Combine(outDir, "best.onnx"), Heal: heal), compute,
                     progress, runArgs.Json(parsed) ? null : output);
+                if (compress is not null) CompressSummary.Write(output, run, deployed, Path.Combine(outDir, MethodRun.Dense), outDir, compute, runArgs.Json(parsed));
             }
             return CliApp.Ok;
         });

@@ -49,6 +49,10 @@ public sealed class SettingOptions
 
     public static MethodSetting Named(string name) => MethodSettings.All.First(s => s.Name == name);
 
+    /// <summary>The flag of a given setting that method does not take (compress offers two methods' settings), or null.</summary>
+    public string? GivenOutside(ParseResult parsed, string method) =>
+        options.FirstOrDefault(o => !o.Setting.AppliesTo(method) && parsed.GetResult(o.Option) is { Implicit: false }).Setting is { } s ? Flag(s) : null;
+
     public bool Given(ParseResult parsed, string name) => options.Any(o => o.Setting.Name == name && parsed.GetResult(o.Option) is { Implicit: false });
 
     /// <summary>start with every flag of this command applied, then the recipe's values for the flags not given.</summary>
@@ -65,8 +69,9 @@ public sealed class SettingOptions
     }
 
     /// <summary>Every setting of this command as resolved (config.yaml records them, so --config repeats the run).</summary>
-    public IEnumerable<(string Key, string Value)> Values(MethodOptions resolved) =>
-        options.Select(o => (o.Setting.Name, o.Setting.Format(resolved))).Where(v => v.Item2 is not null).Select(v => (v.Name, v.Item2!));
+    public IEnumerable<(string Key, string Value)> Values(MethodOptions resolved, string method) =>
+        options.Where(o => o.Setting.AppliesTo(method)).Select(o => (o.Setting.Name, Value: o.Setting.Format(resolved)))
+            .Where(v => v.Value is not null).Select(v => (v.Name, v.Value!));
 
     /// <summary>The table as docs/METHODS.md lists it ("Settings of the method commands"; a test keeps the two equal).</summary>
     public static string Markdown(IReadOnlyList<MethodSetting>? table = null)

@@ -33,6 +33,9 @@ public sealed record DeploymentReport(NetworkCost Original, NetworkCost Folded, 
 /// `fold`, the method commands' last step and the demo.</summary>
 public static class Deployer
 {
+    /// <summary>The model as any exporter writes it: BatchNorms folded into their layers, nothing merged.</summary>
+    public static Onnx.ModelProto Exported(ZooModel model, Compute compute) => OnnxExport.Build(Folder.Compile(model), model.Options, model.Name, compute.Device);
+
     /// <summary>Throws NotSupportedException (naming the op) for a structure that does not run as written.</summary>
     public static DeploymentReport Deploy(ZooModel model, DataBundle data, DeploySettings settings, Compute compute, IProgress<TrainProgress>? progress = null)
     {
