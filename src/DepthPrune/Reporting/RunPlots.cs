@@ -8,17 +8,28 @@ public static class RunPlots
 {
     const int Width = 900, Height = 520;
 
-    /// <summary>A value per layer (rows) and iteration (columns): entropy or sparsity.</summary>
-    public static byte[] LayerHeatmap(RunRecord run, Func<IterationRecord, IReadOnlyDictionary<string, double>> values, string title, string legend)
+    /// <summary>The colour of a removed activation's cell: no entropy is drawn for it (its probe measures an Identity).</summary>
+    public static readonly Color RemovedColor = Colors.LightGray;
+
+    /// <summary>A value per layer (rows) and iteration (columns): entropy or sparsity. With
+    /// markRemoved, an activation removed by that iteration is drawn as removed, not as a value.</summary>
+    public static byte[] LayerHeatmap(RunRecord run, Func<IterationRecord, IReadOnlyDictionary<string, double>> values, string title, string legend, bool markRemoved = false)
     {
         var layers = run.Iterations.SelectMany(i => values(i).Keys).Distinct().ToList();
         var data = new double[layers.Count, run.Iterations.Count];
         for (int r = 0; r < layers.Count; r++)
             for (int c = 0; c < run.Iterations.Count; c++)
-                data[r, c] = values(run.Iterations[c]).TryGetValue(layers[r], out double v) ? v : double.NaN;
+                data[r, c] = markRemoved && run.Iterations[c].RemovedNames.Contains(layers[r]) ? double.NaN
+                    : values(run.Iterations[c]).TryGetValue(layers[r], out double v) ? v : double.NaN;
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(data);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        heatmap.NaNCellColor = RemovedColor;
+        if (markRemoved)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = "removed", FillColor = RemovedColor });
+            plot.ShowLegend(Alignment.UpperRight);
+        }
         plot.Add.ColorBar(heatmap).Label = legend;
         // Row r is drawn at y = rows-1-r (the first layer on top); column c at x = c.
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(

@@ -54,7 +54,7 @@ public static class RunReport
         plots.Add(("top1.png", "Test top-1 against activations removed", RunPlots.AgainstRemoved(one, i => i.Top1, "Test top-1", "top-1 %")));
         plots.Add(("depth.png", "Depth once linear chains are folded", RunPlots.AgainstRemoved(one, i => i.LinearDepth, "Folded depth", "layers on the critical path")));
         if (run.Iterations.Count > 0)
-            plots.Add(("entropy.png", "Layer entropy after each iteration (bits)", RunPlots.LayerHeatmap(run, i => i.Entropies, "Layer entropy H_l", "bits")));
+            plots.Add(("entropy.png", "Layer entropy after each iteration (bits)", RunPlots.LayerHeatmap(run, i => i.Entropies, "Layer entropy H_l (grey: removed)", "bits", markRemoved: true)));
         if (run.Iterations.Any(i => i.Sparsity > 0))
             plots.Add(("sparsity.png", "Share of pruned weights per layer", RunPlots.LayerHeatmap(run, i => i.LayerSparsity, "Layer sparsity", "pruned share")));
         var folds = FoldSummary.All(runDir);

@@ -47,6 +47,20 @@ public class RunPlotPixelTests
     }
 
     [Fact]
+    public void A_removed_activation_is_drawn_as_removed_not_as_an_entropy()
+    {
+        var run = Run((1, 90, new() { ["a"] = 1, ["b"] = 1 }), (2, 89, new() { ["a"] = 1, ["b"] = 1 }));
+        run = run with { Iterations = [run.Iterations[0] with { RemovedNames = ["a"] }, run.Iterations[1] with { RemovedNames = ["a", "b"] }] };
+        var grey = new SKColor(RunPlots.RemovedColor.R, RunPlots.RemovedColor.G, RunPlots.RemovedColor.B);
+        byte[] marked = RunPlots.LayerHeatmap(run, i => i.Entropies, "entropy", "bits", markRemoved: true);
+        byte[] plain = RunPlots.LayerHeatmap(run, i => i.Entropies, "entropy", "bits");
+        // Three of the four cells are removed: grey fills thousands of pixels, and the one kept cell
+        // stays the colormap's colour; unmarked, no cell is grey.
+        Assert.True(PixelsNear(marked, grey, 6) > 3 * PixelsNear(plain, grey, 6) + 5000, $"{PixelsNear(marked, grey, 6)} grey pixels marked, {PixelsNear(plain, grey, 6)} plain");
+        Assert.True(PixelsNear(plain, grey, 6) < 2000);
+    }
+
+    [Fact]
     public void A_line_plot_draws_its_series()
     {
         byte[] drawn = RunPlots.AgainstRemoved([("easier", Run((1, 90, []), (2, 80, []), (3, 70, [])))], i => i.Top1, "top-1", "%");
