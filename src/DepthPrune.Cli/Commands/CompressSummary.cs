@@ -7,38 +7,52 @@ using static TorchSharp.torch;
 
 namespace DepthPrune.Cli.Commands;
 
-/// <summary>The table `compress` ends with: the dense model against the deployed one, both as ONNX
-/// timed side by side in ONNX Runtime (the dense one exported as any exporter would, RUN/dense.onnx).</summary>
+/// <summary>The table `compress` and the demo end with: the dense model against each deployed one,
+/// every ONNX file timed side by side with the dense one in ONNX Runtime (the dense model exported as
+/// any exporter would, RUN/dense.onnx).</summary>
 static class CompressSummary
 {
-    public static void Write(TextWriter output, RunRecord run, DeploymentReport deployed, string densePath, string outDir, Compute compute, bool json)
+    /// <summary>One deployed model: its label, the run that chose it, what deploying it measured, and
+    /// its ONNX Runtime latency against the dense model's at batch 1 and 64.</summary>
+    public sealed record Column(string Label, RunRecord Run, DeploymentReport Deployed, IReadOnlyList<LatencyPoint> Latency)
+    {
+        public int Removed => Run.Iterations.FirstOrDefault(i => i.Iteration == Run.BestIteration)?.Removed ?? 0;
+    }
+
+    public static IReadOnlyList<Column> Measure(IReadOnlyList<(string Label, RunRecord Run, DeploymentReport Deployed)> deployed, string densePath, string denseOnnx, Compute compute)
     {
         using var dense = Checkpoint.Load(densePath, compute);
         var denseGraph = Deployer.Exported(dense.Model, compute);
-        string denseOnnx = Path.Combine(outDir, "dense.onnx");
         OnnxExport.Write(denseGraph, denseOnnx);
-        var deployedGraph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(deployed.OnnxPath!));
-        var latency = OnnxPairTiming.Compare(denseGraph, deployedGraph, dense.Model.Options, get_num_threads(), DeploySettings.DefaultLatencyRepeats);
-        var d = run.Dense!;
-        if (json)
-        {
-            output.WriteLine(JsonOut.Serialize(new
-            {
-                method = run.Method, recipe = run.Recipe, removed = run.Iterations.LastOrDefault(i => i.Iteration == run.BestIteration)?.Removed ?? 0, total = run.Total,
-                top1_dense = run.DenseTop1, top1_deployed = deployed.Test.Top1Candidate, depth_dense = d.Depth, depth_deployed = deployed.Folded.Depth,
-                macs_dense = d.Macs, macs_deployed = deployed.Folded.Macs, dense_onnx = denseOnnx, deployed_onnx = deployed.OnnxPath,
-                onnxruntime = latency.Select(p => new { batch = p.Batch, threads = p.Threads, dense_ms = p.OriginalMs, deployed_ms = p.FoldedMs, ratio = p.Ratio }).ToList(),
-            }));
-            return;
-        }
+        return deployed.Select(d => new Column(d.Label, d.Run, d.Deployed, OnnxPairTiming.Compare(denseGraph,
+            Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(d.Deployed.OnnxPath!)), dense.Model.Options, get_num_threads(), DeploySettings.DefaultLatencyRepeats))).ToList();
+    }
+
+    public static object Json(Column c, string denseOnnx) => new
+    {
+        label = c.Label, method = c.Run.Method, recipe = c.Run.Recipe, removed = c.Removed, total = c.Run.Total,
+        top1_dense = c.Run.DenseTop1, top1_deployed = c.Deployed.Test.Top1Candidate, depth_dense = c.Run.Dense!.Depth, depth_deployed = c.Deployed.Folded.Depth,
+        macs_dense = c.Run.Dense.Macs, macs_deployed = c.Deployed.Folded.Macs, dense_onnx = denseOnnx, deployed_onnx = c.Deployed.OnnxPath,
+        onnxruntime = c.Latency.Select(p => new { batch = p.Batch, threads = p.Threads, dense_ms = p.OriginalMs, deployed_ms = p.FoldedMs, ratio = p.Ratio }).ToList(),
+    };
+
+    public static void Print(TextWriter output, IReadOnlyList<Column> columns, string denseOnnx)
+    {
+        const int first = 22, width = 24;
+        var dense = columns[0].Run;
+        void Row(string name, string denseCell, Func<Column, string> cell) =>
+            output.WriteLine($"{name,-first} {denseCell,width}" + string.Concat(columns.Select(c => $" {cell(c),width}")));
         output.WriteLine();
-        output.WriteLine($"compress: {run.Model}, {run.Method} under the {run.Recipe ?? "given"} settings, on {run.Dataset}");
-        output.WriteLine($"{"",-22} {"dense",14} {"deployed",14}");
-        output.WriteLine($"{"test top-1",-22} {run.DenseTop1,14:F2} {deployed.Test.Top1Candidate,14:F2}  ({deployed.Test.Top1Candidate - run.DenseTop1:+0.00;-0.00} points)");
-        output.WriteLine($"{"depth",-22} {d.Depth,14} {deployed.Folded.Depth,14}");
-        output.WriteLine($"{"MACs per image",-22} {d.Macs,14:N0} {deployed.Folded.Macs,14:N0}");
-        foreach (var p in latency)
-            output.WriteLine($"{$"ONNX Runtime batch {p.Batch}",-22} {p.OriginalMs,11:F3} ms {p.FoldedMs,11:F3} ms  ({p.Ratio:F3}x, {p.Threads} threads, median of {DeploySettings.DefaultLatencyRepeats})");
-        output.WriteLine($"{"ONNX",-22} {denseOnnx}  {deployed.OnnxPath}");
+        Row("", "dense", c => c.Label);
+        Row("removed", "", c => $"{c.Removed}/{c.Run.Total}");
+        Row("test top-1", $"{dense.DenseTop1:F2}", c => $"{c.Deployed.Test.Top1Candidate:F2} ({c.Deployed.Test.Top1Candidate - c.Run.DenseTop1:+0.00;-0.00})");
+        Row("depth", $"{dense.Dense!.Depth}", c => $"{c.Deployed.Folded.Depth}");
+        Row("MACs per image", $"{dense.Dense.Macs:N0}", c => $"{c.Deployed.Folded.Macs:N0}");
+        foreach (int batch in DeployedLatency.Batches)
+            Row($"ONNX Runtime batch {batch}", $"{columns[0].Latency.Single(p => p.Batch == batch).OriginalMs:F3} ms",
+                c => c.Latency.Single(p => p.Batch == batch) is var p ? $"{p.FoldedMs:F3} ms ({p.Ratio:F3}x)" : "");
+        Row("ONNX", Path.GetFileName(denseOnnx), c => Path.GetFileName(c.Deployed.OnnxPath!));
+        var t = columns[0].Latency[0];
+        output.WriteLine($"(ONNX files in {Path.GetDirectoryName(Path.GetFullPath(denseOnnx))}; each deployed model timed side by side with the dense one, {t.Threads} threads, median of {DeploySettings.DefaultLatencyRepeats}; top-1 on the test split)");
     }
 }

@@ -9,13 +9,17 @@ using DepthPrune.Training;
 
 namespace DepthPrune.Cli.Commands;
 
-/// <summary>The embedded default job: a narrow ResNet-18 trained on Fashion-MNIST, then EASIER
-/// and NEPENTHE on it, ending in one comparison table.</summary>
+/// <summary>The embedded default job: a narrow ResNet-18 trained on Fashion-MNIST, then EASIER as
+/// published and NEPENTHE under the deploy recipe, each folded, exported and timed against the dense
+/// model in ONNX Runtime, ending in one table.</summary>
 public static class DemoCommand
 {
+    /// <summary>zeta of the deploy run: the budget prunes a tenth of the remaining weights per iteration besides the branch it prunes away.</summary>
+    const double DeployPruneRatio = 0.1;
+
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST, run EASIER and NEPENTHE on it, compare, fold EASIER's best and export it to ONNX");
+        var command = new Command("demo", "Train a narrow ResNet-18 on Fashion-MNIST; run EASIER as published and NEPENTHE under the deploy recipe; fold, export and time both against the dense model");
         Option<string> outDir = new("--out") { Description = "Run directory", DefaultValueFactory = _ => "runs/demo" };
         Option<int> subset = NumberOptions.WithDefault("--train-subset", "Training images used", 10000, v => v > 0, "must be positive");
         Option<int> epochs = NumberOptions.WithDefault("--epochs", "Dense training epochs", 4, v => v > 0, "must be positive");
@@ -40,7 +44,7 @@ public static class DemoCommand
             using var bundle = DataBundle.Load(dataOptions);
             var train = new TrainOptions { Epochs = parsed.GetValue(epochs), BatchSize = 128, LearningRate = 0.05, Schedule = ScheduleKind.Cosine, WeightDecay = 5e-4, Seed = s };
             var modelOptions = new ModelOptions(bundle.Classes, (int)bundle.SampleShape[0], 0.125, (int)bundle.SampleShape[1]);
-            progress.Line($"demo: resnet18-cifar (width 0.125) on Fashion-MNIST, {bundle.Train.Count} training images, {train.Epochs} epochs, then EASIER and NEPENTHE (tolerance {judged.Tolerance} points, at most {parsed.GetValue(iterations)} iterations of 2 fine-tuning epochs each)");
+            progress.Line($"demo: resnet18-cifar (width 0.125) on Fashion-MNIST, {bundle.Train.Count} training images, {train.Epochs} epochs, then EASIER as published and NEPENTHE under the deploy recipe (tolerance {judged.Tolerance} points, at most {parsed.GetValue(iterations)} iterations of at most 2 fine-tuning epochs each)");
 
             string dense = Path.Combine(dir, "dense");
             using (var model = ModelZoo.Create("resnet18-cifar", modelOptions))
@@ -49,39 +53,30 @@ public static class DemoCommand
                 TrainingRun.Run(model, bundle, train, Compute.Cpu, Path.Combine(dense, TrainCommand.LastCheckpoint), meta, null, progress, log: progress.Line);
                 Checkpoint.Save(Path.Combine(dense, TrainCommand.ModelCheckpoint), model, meta with { Epoch = train.Epochs, Complete = true });
             }
-            var runs = new List<RunRecord>();
-            foreach (string method in new[] { "easier", "nepenthe" })
+            // Left, EASIER as published; right, the deploy recipe: whole residual branches pruned away where folding saves the most.
+            var columns = new List<(string Label, RunRecord Run, DeploymentReport Deployed)>();
+            foreach (var (method, recipe, pruneRatio, label) in new[] { ("easier", Recipe.Published, 0.5, "EASIER, published"), ("nepenthe", Recipe.Deploy, DeployPruneRatio, "NEPENTHE, deploy recipe") })
             {
+                string runDir = Path.Combine(dir, method);
+                var options = recipe.Apply(method, judged with
+                {
+                    Seed = s, PruneRatio = pruneRatio, MaxIterations = parsed.GetValue(iterations), Finetune = train with { Epochs = 2, LearningRate = 0.02 },
+                }, given: name => settings.Given(parsed, name));
                 var setup = new MethodRunSetup
                 {
-                    OutDir = Path.Combine(dir, method), Data = bundle, DataOptions = dataOptions, Compute = Compute.Cpu, Recorded = r => Reporting.RunReport.Write(Path.Combine(dir, method), r),
-                    DenseCheckpoint = Path.Combine(dense, TrainCommand.ModelCheckpoint),
-                    Options = new MethodOptions
-                    {
-                        Tolerance = judged.Tolerance, ToleranceConfidence = judged.ToleranceConfidence, Seed = s, PruneRatio = 0.5, MaxIterations = parsed.GetValue(iterations),
-                        Finetune = train with { Epochs = 2, LearningRate = 0.02 },
-                    },
+                    OutDir = runDir, Data = bundle, DataOptions = dataOptions, Compute = Compute.Cpu, Recorded = r => Reporting.RunReport.Write(runDir, r),
+                    DenseCheckpoint = Path.Combine(dense, TrainCommand.ModelCheckpoint), Options = options,
                 };
-                runs.Add(MethodRun.Run(DepthMethod.Create(method), setup, progress, progress.Line));
+                var run = MethodRun.Run(DepthMethod.Create(method), setup, progress, progress.Line);
+                string best = run.BestCheckpoint ?? Path.Combine(runDir, MethodRun.Dense);
+                progress.Line($"{label}: folding {best} (policy macs), healing it 1 epoch and exporting it to ONNX");
+                using var loaded = Checkpoint.Load(best, Compute.Cpu);
+                var heal = options.Finetune with { Epochs = 1, LearningRate = 0.001 };
+                columns.Add((label, run, DeployStep.Run(best, loaded.Model, bundle,
+                    new DeploySettings(FoldPolicy.Macs, OnnxPath: Path.Combine(dir, $"{method}.onnx"), Heal: heal), Compute.Cpu, progress, null)));
             }
-            output.WriteLine();
-            output.WriteLine($"{"method",-10} {"removed",9} {"top-1",7} {"dense",7} {"sparsity",9} {"depth",7}  checkpoint");
-            foreach (var run in runs)
-            {
-                var best = run.Iterations.FirstOrDefault(i => i.Iteration == run.BestIteration) ?? run.Dense!;
-                output.WriteLine($"{run.Method,-10} {best.Removed,4}/{best.Total,-4} {best.Top1,7:F2} {run.DenseTop1,7:F2} {best.Sparsity,9:P1} {run.Dense!.LinearDepth,3}->{best.LinearDepth,-3}  {run.BestCheckpoint ?? "(dense)"}");
-            }
-            output.WriteLine($"run records: {Path.Combine(dir, "easier", MethodRun.Record)}, {Path.Combine(dir, "nepenthe", MethodRun.Record)}");
-            if (runs[0].BestCheckpoint is { } easierBest)
-            {
-                // The shallower model for real: EASIER's best, folded and exported.
-                progress.Line($"folding {easierBest} (every linear chain) and exporting it to ONNX");
-                using var loaded = Checkpoint.Load(easierBest, Compute.Cpu);
-                output.WriteLine();
-                output.WriteLine("EASIER's best, folded (./depthprune fold --policy depth):");
-                DeployStep.Run(easierBest, loaded.Model, bundle, new DeploySettings(FoldPolicy.Depth, LatencyRepeats: 10, OnnxPath: Path.Combine(dir, "easier-folded.onnx")),
-                    Compute.Cpu, null, output);
-            }
+            string denseOnnx = Path.Combine(dir, "dense.onnx");
+            CompressSummary.Print(output, CompressSummary.Measure(columns, Path.Combine(dir, "easier", MethodRun.Dense), denseOnnx, Compute.Cpu), denseOnnx);
             output.WriteLine();
             output.WriteLine($"report: {Reporting.RunReport.Compare([Path.Combine(dir, "easier"), Path.Combine(dir, "nepenthe")], dir)} " +
                              $"(each run's own: {Path.Combine(dir, "easier", Reporting.RunReport.File)}, {Path.Combine(dir, "nepenthe", Reporting.RunReport.File)})");

@@ -119,7 +119,18 @@ public static class MethodCommand
                 var heal = options.Finetune with { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr) };
                 var deployed = DeployStep.Run(best, loaded.Model, data, new DeploySettings(policy, OnnxPath: Path.Combine(outDir, "best.onnx"), Heal: heal), compute,
                     progress, runArgs.Json(parsed) ? null : output);
-                if (compress is not null) CompressSummary.Write(output, run, deployed, Path.Combine(outDir, MethodRun.Dense), outDir, compute, runArgs.Json(parsed));
+                if (compress is not null)
+                {
+                    string denseOnnx = Path.Combine(outDir, "dense.onnx");
+                    var column = CompressSummary.Measure([($"{method}, {run.Recipe ?? "as given"}", run, deployed)], Path.Combine(outDir, MethodRun.Dense), denseOnnx, compute)[0];
+                    if (runArgs.Json(parsed)) output.WriteLine(JsonOut.Serialize(CompressSummary.Json(column, denseOnnx)));
+                    else
+                    {
+                        output.WriteLine();
+                        output.WriteLine($"compress: {run.Model} on {run.Dataset}, dense against deployed");
+                        CompressSummary.Print(output, [column], denseOnnx);
+                    }
+                }
             }
             return CliApp.Ok;
         });

@@ -27,7 +27,8 @@ public class CompressTests
             Assert.Equal("T=4, alpha=0.5", r.GetProperty("distill").GetString());
             Assert.Equal(2, r.GetProperty("iterations").GetArrayLength());
         }
-        Assert.Contains("compress: mlp, easier under the deploy settings", output);
+        Assert.Contains("compress: mlp on fashion-mnist, dense against deployed", output);
+        Assert.Contains("easier, deploy", output);
         Assert.Contains("ONNX Runtime batch 1", output);
         Assert.Contains("ONNX Runtime batch 64", output);
         string config = File.ReadAllText(dir["run/config.yaml"]);
