@@ -10,12 +10,22 @@ public class CliValueSweepTests
 {
     static readonly Type[] Numeric = [typeof(int), typeof(int?), typeof(long), typeof(double), typeof(double?), typeof(int[])];
 
+    /// <summary>Method settings are text flags that their table entry parses: numeric when the entry is a NumberSetting.</summary>
+    static readonly Dictionary<string, bool> NumericSettings = DepthPrune.Methods.MethodSettings.All
+        .Where(s => s is DepthPrune.Methods.NumberSetting<int> or DepthPrune.Methods.NumberSetting<double>)
+        .ToDictionary(s => "--" + s.Name, s => s is DepthPrune.Methods.NumberSetting<int>);
+
     public static IEnumerable<object[]> NumericOptions()
     {
         Command root = CliApp.Build(TextWriter.Null, TextWriter.Null);
         foreach (var (path, command) in Commands(root, []))
-            foreach (Option option in command.Options.Where(o => Numeric.Contains(o.ValueType)))
-                yield return [string.Join(" ", path), option.Name, option.ValueType == typeof(int) || option.ValueType == typeof(int?) || option.ValueType == typeof(int[]) || option.ValueType == typeof(long)];
+            foreach (Option option in command.Options)
+            {
+                if (Numeric.Contains(option.ValueType))
+                    yield return [string.Join(" ", path), option.Name, option.ValueType == typeof(int) || option.ValueType == typeof(int?) || option.ValueType == typeof(int[]) || option.ValueType == typeof(long)];
+                else if (option.ValueType == typeof(string) && NumericSettings.TryGetValue(option.Name, out bool whole))
+                    yield return [string.Join(" ", path), option.Name, whole];
+            }
     }
 
     static IEnumerable<(string[] Path, Command Command)> Commands(Command parent, string[] path)
