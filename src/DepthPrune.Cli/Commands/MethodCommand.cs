@@ -1,7 +1,6 @@
 using System.CommandLine;
 using DepthPrune.Data;
 using DepthPrune.Deployment;
-using DepthPrune.Entropy;
 using DepthPrune.Folding;
 using DepthPrune.Methods;
 using DepthPrune.Reporting;
