@@ -28,7 +28,7 @@ public static class DemoCommand
         Option<string?> data = PathOptions.InputFolder("--data", "Fashion-MNIST folder (default: the Debian package's)");
         foreach (Option o in new Option[] { outDir, subset, epochs, iterations }) command.Options.Add(o);
         // 1,000 validation images bound a paired difference only to about +-1 point at 95%: the demo judges on the point estimate unless told.
-        var settings = new SettingOptions(command, [(SettingOptions.Named("tolerance"), null), (SettingOptions.Named("tolerance-confidence"), "0.5")]);
+        var settings = new SettingOptions(command, [(MethodSettings.Named("tolerance"), null), (MethodSettings.Named("tolerance-confidence"), "0.5")]);
         foreach (Option o in new Option[] { seed, data, ConfigFile.Option() }) command.Options.Add(o);
         command.SetAction(parsed =>
         {

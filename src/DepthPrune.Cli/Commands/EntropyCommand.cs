@@ -16,7 +16,7 @@ public static class EntropyCommand
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Probe batch size", 256);
         Option<bool> json = CommonOptions.Json();
         command.Options.Add(checkpoint);
-        var estimator = new SettingOptions(command, [(SettingOptions.Named("estimator"), null)]);
+        var estimator = new SettingOptions(command, [(Methods.MethodSettings.Named("estimator"), null)]);
         command.Options.Add(batchSize);
         var dataArgs = new DataArgs(command);
         command.Options.Add(json);
@@ -29,7 +29,7 @@ public static class EntropyCommand
             var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), kind);
             var report = new
             {
-                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, held_out = data.Validation?.Count ?? 0, estimator = SettingOptions.Named("estimator").Format(Methods.MethodSettings.Defaults with { Estimator = kind }),
+                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, held_out = data.Validation?.Count ?? 0, estimator = Methods.MethodSettings.Named("estimator").Format(Methods.MethodSettings.Defaults with { Estimator = kind }),
                 layers = layers.Select(l => new
                 {
                     name = l.Name, neurons = l.Neurons, entropy = l.Entropy, always_on = l.AlwaysOn, always_off = l.AlwaysOff,

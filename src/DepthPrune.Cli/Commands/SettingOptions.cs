@@ -47,8 +47,6 @@ public sealed class SettingOptions
         }
     }
 
-    public static MethodSetting Named(string name) => MethodSettings.All.First(s => s.Name == name);
-
     /// <summary>The flag of a given setting that method does not take (compress offers two methods' settings), or null.</summary>
     public string? GivenOutside(ParseResult parsed, string method) =>
         options.FirstOrDefault(o => !o.Setting.AppliesTo(method) && parsed.GetResult(o.Option) is { Implicit: false }).Setting is { } s ? Flag(s) : null;
