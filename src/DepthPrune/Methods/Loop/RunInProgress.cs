@@ -154,7 +154,7 @@ sealed class RunInProgress : IDisposable
         }
         if (State.Phase != RunPhase.Iterated) return true;
         var probe = settled ?? Probe(k);
-        long probed = settled is null ? probe.ImagesProbed : 0;   // a settled probe was counted by the iteration before
+        long probed = State.ProbeCounted ? 0 : probe.ImagesProbed;
         settled = null;
         var step = Context(k, probe);
         var newly = method.Before(step);
@@ -163,7 +163,7 @@ sealed class RunInProgress : IDisposable
             State = State.Stopped(RunStop.NothingLeft, "nothing left to remove");
             return false;
         }
-        State = State with { Phase = RunPhase.Finetune, Iteration = k, Pending = [.. newly], Probed = probed + step.ImagesEvaluated };
+        State = State with { Phase = RunPhase.Finetune, Iteration = k, Pending = [.. newly], Probed = probed + step.ImagesEvaluated, ProbeCounted = false };
         Save(current, "finetune");
         log($"iteration {k}: {(newly.Count > 0 ? "removed " + string.Join(", ", newly) : method.Prunes ? "pruned" : "fine-tuning")}");
         return true;
@@ -205,7 +205,7 @@ sealed class RunInProgress : IDisposable
         LoadInPlace(previous);
         settled = null;
         run = run with { RolledBack = [.. run.RolledBack, record with { WithinTolerance = false, Checkpoint = previous }] };
-        State = allowance.RolledBack(State, trial) with { Phase = RunPhase.Iterated, Iteration = k - 1, Run = run, Pending = [], Probed = 0 };
+        State = allowance.RolledBack(State, trial) with { Phase = RunPhase.Iterated, Iteration = k - 1, Run = run, Pending = [], Probed = 0, ProbeCounted = false };
         log($"iteration {k}: removed {string.Join(", ", record.NewlyRemoved)}, top-1 {record.Top1:F2}% - below tolerance; rolled back to {Path.GetFileName(previous)}, " +
             (trial == Trial.Several ? $"retrying with at most {State.Budget} removal(s)" : $"keeping {string.Join(", ", undone)} (retry {State.Retried} of {s.Options.Retries})"));
         Save(current, "iterated");
@@ -219,7 +219,7 @@ sealed class RunInProgress : IDisposable
         if (record.WithinTolerance) run = run with { BestIteration = k, BestCheckpoint = IterationPath(k) };
         State = State with
         {
-            Phase = RunPhase.Iterated, Iteration = k, Run = run, Pending = [], Probed = 0,
+            Phase = RunPhase.Iterated, Iteration = k, Run = run, Pending = [], Probed = 0, ProbeCounted = true,
             Budget = allowance.AfterSuccess(State, earlyStop, judged: s.Options.EarlyStop is not null, BatchesPerEpoch),
         };
         Save(IterationPath(k), "iteration");

@@ -34,6 +34,10 @@ sealed record RunState
     public int Budget { get; init; }
     /// <summary>Images probed for this iteration's step, before its fine-tuning.</summary>
     public long Probed { get; init; }
+    /// <summary>The probe the next step starts from was counted already, by the accepted iteration
+    /// that measured it after its fine-tune: a run resumed here measures it again but counts nothing,
+    /// as an uninterrupted run spends nothing on it.</summary>
+    public bool ProbeCounted { get; init; }
     /// <summary>Activations whose single removal left the tolerance and was undone (--retries): kept.</summary>
     public List<string> Kept { get; init; } = [];
     public int Retried { get; init; }
