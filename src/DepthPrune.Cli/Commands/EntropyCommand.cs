@@ -16,7 +16,8 @@ public static class EntropyCommand
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Probe batch size", 256);
         Option<bool> json = CommonOptions.Json();
         command.Options.Add(checkpoint);
-        var estimator = new SettingOptions(command, [(Methods.MethodSettings.Named("estimator"), null)]);
+        var estimatorSetting = Methods.MethodSettings.Named("estimator");
+        var estimator = new SettingOptions(command, [(estimatorSetting, null)]);
         command.Options.Add(batchSize);
         var dataArgs = new DataArgs(command);
         command.Options.Add(json);
@@ -25,11 +26,11 @@ public static class EntropyCommand
         {
             using var job = CheckpointOnData.Open(parsed, checkpoint, dataArgs, device);
             var (loaded, data, compute) = (job.Loaded, job.Data, job.Compute);
-            var kind = estimator.Resolve(parsed, "entropy", Methods.MethodSettings.Defaults).Estimator;
-            var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), kind);
+            var chosen = estimator.Resolve(parsed, "entropy", Methods.MethodSettings.Defaults);
+            var layers = EntropyProbe.Measure(loaded.Model, data.ProbeLoader(parsed.GetValue(batchSize), compute), chosen.Estimator);
             var report = new
             {
-                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, held_out = data.Validation?.Count ?? 0, estimator = Methods.MethodSettings.Named("estimator").Format(Methods.MethodSettings.Defaults with { Estimator = kind }),
+                checkpoint = parsed.GetValue(checkpoint), dataset = data.Name, samples = data.Train.Count, held_out = data.Validation?.Count ?? 0, estimator = estimatorSetting.Format(chosen),
                 layers = layers.Select(l => new
                 {
                     name = l.Name, neurons = l.Neurons, entropy = l.Entropy, always_on = l.AlwaysOn, always_off = l.AlwaysOff,

@@ -71,12 +71,18 @@ public static class MethodCommand
             string method = compress is null ? name : parsed.GetValue(compress.Method)!;
             if (settings.GivenOutside(parsed, method) is { } foreign) throw new UsageException($"{foreign}: {method} does not take it");
             var bundle = ChosenRecipe(parsed, recipe, cheap) ?? (compress is null ? null : Recipe.Deploy);
-            var chosen = settings.Resolve(parsed, method, MethodSettings.Defaults, bundle);
-            if (settings.Given(parsed, "damage-sample") && chosen.DamageSample > 0 && !MethodSettings.DamageApplies(method, chosen.Objective))
-                throw new UsageException($"--damage-sample: {method} uses it with --objective {(method == "easier" ? "entropy" : "latency")} only");
             var compute = runArgs.Start(parsed);
             int seed = runArgs.Seed(parsed);
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed);
+            var initial = new MethodOptions
+            {
+                Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 }, Seed = seed,
+            };
+            var options = settings.Resolve(parsed, method, initial, bundle);
+            if (settings.Given(parsed, "damage-sample") && options.DamageSample > 0 && !MethodSettings.DamageApplies(method, options.Objective))
+                throw new UsageException($"--damage-sample: {method} uses it with --objective {(method == "easier" ? "entropy" : "latency")} only");
+            try { options.Validate(); }
+            catch (UsageException e) { throw SettingOptions.InFlags(e); }
             var progress = new ConsoleProgress(error, runArgs.Quiet(parsed));
             string outDir = runArgs.Out(parsed)!;
             string current = Path.Combine(outDir, MethodRun.Current);
@@ -91,13 +97,6 @@ public static class MethodCommand
             else if (parsed.GetValue(checkpoint) is { } start) modelArgs.RequireSameAs(parsed, Checkpoint.ReadMeta(start), $"--checkpoint {start}");
             using var data = DataBundle.Load(job.Data);
             if (!resume && parsed.GetValue(checkpoint) is null) job.ModelOptionsFor(data).RequireFits(job.ModelName, data.Name, data.SampleShape, data.Classes);
-            var initial = new MethodOptions
-            {
-                Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 }, Seed = seed,
-            };
-            var options = settings.Resolve(parsed, method, initial, bundle);
-            try { options.Validate(); }
-            catch (UsageException e) { throw SettingOptions.InFlags(e); }
             var setup = new MethodRunSetup
             {
                 OutDir = outDir, Data = data, DataOptions = job.Data, Compute = compute, Resume = runArgs.Resume(parsed), Recorded = r => RunReport.Write(outDir, r),

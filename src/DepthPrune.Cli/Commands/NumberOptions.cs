@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using System.Numerics;
+using DepthPrune.Runtime;
 
 namespace DepthPrune.Cli.Commands;
 
@@ -51,11 +51,9 @@ public static class NumberOptions
 
     static T? ParseOne<T>(ArgumentResult r, string name, string text, Func<T, bool> valid, string rule) where T : struct, INumber<T>
     {
-        bool integral = typeof(T) == typeof(int) || typeof(T) == typeof(long);
-        if (!T.TryParse(text, integral ? NumberStyles.Integer : NumberStyles.Float, CultureInfo.InvariantCulture, out T value)
-            || (!integral && !double.IsFinite(double.CreateChecked(value))))
+        if (NumberText.Parse(text, out T value) is { } expected)
         {
-            r.AddError($"{name} '{text}': expected {(integral ? "a whole number" : "a finite number")}");
+            r.AddError($"{name} {expected}");
             return null;
         }
         if (!valid(value))

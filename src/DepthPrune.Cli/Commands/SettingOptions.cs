@@ -76,7 +76,7 @@ public sealed class SettingOptions
     {
         var text = new System.Text.StringBuilder("| flag | default | methods | set by a recipe | meaning |\n|---|---|---|---|---|\n");
         foreach (var s in table ?? MethodSettings.All)
-            text.Append($"| `{Flag(s)}` | {s.DefaultText ?? "unset"} | {(s.Methods is null ? "all" : string.Join(", ", s.Methods))} | {string.Join(", ", Recipe.All.Where(r => r.Values.Any(v => v.Setting == s.Name)).Select(r => r.Name))} | {s.Help.Replace("|", "\\|")} |\n");
+            text.Append($"| `{Flag(s)}` | {s.DefaultText ?? "unset"} | {(s.Methods is null ? "all" : string.Join(", ", s.Methods))} | {string.Join(", ", Recipe.Setting(s.Name).Select(r => r.Name))} | {s.Help.Replace("|", "\\|")} |\n");
         return text.ToString();
     }
 

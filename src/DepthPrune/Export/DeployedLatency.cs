@@ -28,6 +28,7 @@ public static class DeployedLatency
         var o = model.Options;
         var originalGraph = OnnxExport.Build(original, o, model.Name, device);
         var foldedGraph = OnnxExport.Build(foldedStages, o, model.Name, device);
+        using var onnx = new OnnxPairTiming(originalGraph, foldedGraph, threads);
         var points = new List<LatencyPoint>();
         model.Net.eval();
         foreach (int batch in Batches)
@@ -37,7 +38,7 @@ public static class DeployedLatency
             var (torchOriginal, torchFolded) = FoldCheck.Latency(model.Net, folded, x, repeats);
             points.Add(new LatencyPoint("libtorch", batch, threads, torchOriginal * 1000, torchFolded * 1000));
             using var cpu = x.cpu().contiguous();
-            var (a, b) = OnnxPairTiming.Time(originalGraph, foldedGraph, cpu.data<float>().ToArray(), cpu.shape.Select(d => (int)d).ToArray(), threads, repeats);
+            var (a, b) = onnx.Time(cpu.data<float>().ToArray(), cpu.shape.Select(d => (int)d).ToArray(), repeats);
             points.Add(new LatencyPoint("onnxruntime", batch, threads, a, b, OnnxPairTiming.WeightLayers(originalGraph), OnnxPairTiming.WeightLayers(foldedGraph)));
         }
         return points;

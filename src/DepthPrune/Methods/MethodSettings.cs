@@ -16,7 +16,7 @@ public abstract record MethodSetting(string Name, string Property, string Help, 
     /// <summary>Null when the value in options is valid, else what is expected of it.</summary>
     public abstract string? Problem(MethodOptions options);
     /// <summary>Whether a recipe sets it (the CLI then tells a given flag from a default).</summary>
-    public bool RecipesSet => Recipe.AnySets(Name);
+    public bool RecipesSet => Recipe.Setting(Name).Any();
     public string? DefaultText => Format(MethodSettings.Defaults);
     /// <summary>Reads a value as the command line gives it: the options with it set, or what is wrong with the text.</summary>
     public abstract (MethodOptions? Options, string? Error) Apply(MethodOptions options, string text);
@@ -41,10 +41,7 @@ public sealed record NumberSetting<T>(string Name, string Property, string Help,
 
     public override (MethodOptions? Options, string? Error) Apply(MethodOptions options, string text)
     {
-        bool integral = typeof(T) == typeof(int) || typeof(T) == typeof(long);
-        if (!T.TryParse(text, integral ? NumberStyles.Integer : NumberStyles.Float, CultureInfo.InvariantCulture, out T value)
-            || !integral && !double.IsFinite(double.CreateChecked(value)))
-            return (null, $"'{text}': expected {(integral ? "a whole number" : "a finite number")}");
+        if (Runtime.NumberText.Parse(text, out T value) is { } expected) return (null, expected);
         return Valid(value) ? (Write(options, value), null) : (null, $"{text}: {Rule}");
     }
 }
@@ -133,9 +130,10 @@ public static class MethodSettings
     {
         var parts = text.Split(',');
         var invariant = CultureInfo.InvariantCulture;
-        bool ok = parts.Length == 2 && double.TryParse(parts[0], invariant, out double t) && double.TryParse(parts[1], invariant, out double alpha)
-            && t > 0 && double.IsFinite(t) && alpha is >= 0 and <= 1;
-        return ok ? (true, (double.Parse(parts[0], invariant), double.Parse(parts[1], invariant))) : (false, null);
+        if (parts.Length == 2 && double.TryParse(parts[0], invariant, out double t) && double.TryParse(parts[1], invariant, out double alpha)
+            && t > 0 && double.IsFinite(t) && alpha is >= 0 and <= 1)
+            return (true, (t, alpha));
+        return (false, null);
     }
 
     public static MethodSetting Named(string name) => All.FirstOrDefault(s => s.Name == name) ?? throw new ArgumentException($"no method setting '{name}'", nameof(name));

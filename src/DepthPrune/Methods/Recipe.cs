@@ -40,8 +40,8 @@ public sealed record Recipe(string Name, string Description, IReadOnlyList<(stri
 
     public static Recipe? Named(string name) => All.FirstOrDefault(r => r.Name == name);
 
-    /// <summary>Whether any recipe sets the setting (the CLI then tells a given flag from its default).</summary>
-    public static bool AnySets(string setting) => All.Any(r => r.Values.Any(v => v.Setting == setting));
+    /// <summary>The recipes that give the setting a value.</summary>
+    public static IEnumerable<Recipe> Setting(string setting) => All.Where(r => r.Values.Any(v => v.Setting == setting));
 
     /// <summary>options with this recipe's values for method, except the settings given names.</summary>
     public MethodOptions Apply(string method, MethodOptions options, Func<string, bool>? given = null)
