@@ -6,7 +6,7 @@ using DepthPrune.Training;
 namespace DepthPrune.Cli.Commands;
 
 /// <summary>Flags resolved against the preset of the (model, data set) pair: explicit flags win.</summary>
-public sealed record JobSetup(string ModelName, DataOptions Data, TrainOptions Train, TrainPresets.Preset Preset, Func<DataBundle, ModelOptions> ModelOptionsFor)
+public sealed record JobSetup(string ModelName, DataOptions Data, TrainOptions Train, TrainPresets.Preset Preset, Func<DataBundle, ModelOptions> ModelOptionsFor, Func<DataBundle, ZooModel> CreateModel)
 {
     public static JobSetup Resolve(ParseResult parsed, ModelArgs modelArgs, DataArgs dataArgs, TrainArgs trainArgs, int seed)
     {
@@ -14,8 +14,9 @@ public sealed record JobSetup(string ModelName, DataOptions Data, TrainOptions T
         var preset = trainArgs.Preset(parsed, modelArgs.Name(parsed), data.Dataset);
         if (data.TrainSubset is null && preset.TrainSubset is int subset) data = data with { TrainSubset = subset };
         return new JobSetup(modelArgs.Name(parsed), data, trainArgs.Read(parsed, preset.Options, seed), preset,
-            bundle => modelArgs.Options(parsed, bundle.Classes, bundle.SampleShape, preset.Width));
+            bundle => modelArgs.Options(parsed, bundle.Classes, bundle.SampleShape, preset.Width),
+            bundle => modelArgs.OnnxPath(parsed) is null
+                ? ModelZoo.Create(modelArgs.Name(parsed), modelArgs.Options(parsed, bundle.Classes, bundle.SampleShape, preset.Width))
+                : modelArgs.Create(parsed, bundle.Classes, bundle.SampleShape));
     }
-
-    public ZooModel CreateModel(DataBundle data) => ModelZoo.Create(ModelName, ModelOptionsFor(data));
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DepthPrune.Models;
+using DepthPrune.Models.Graph;
 
 namespace DepthPrune.Cli.Commands;
 
@@ -7,6 +8,7 @@ namespace DepthPrune.Cli.Commands;
 public sealed class ModelArgs
 {
     readonly Option<string> model;
+    readonly Option<string> onnxModel = PathOptions.InputFile("--onnx-model", "Your own network: an ONNX classifier (image batch in, class scores out) to use instead of --model", required: false);
     readonly Option<double> width = NumberOptions.WithDefault("--width", "Width multiplier for channel counts (narrow CPU variants)", 1.0, v => v is > 0 and <= 4, "must lie in (0,4]");
     readonly Option<int?> classes = NumberOptions.Optional<int>("--classes", "Number of classes (default: the model's reference, or the data set's)", v => v is >= 2 and <= 100_000, "need 2 to 100,000");
     readonly Option<int?> inChannels = NumberOptions.Optional<int>("--in-channels", "Input channels (default: the model's reference, or the data set's)", v => v is >= 1 and <= 64, "need 1 to 64");
@@ -21,7 +23,6 @@ public sealed class ModelArgs
         model = new Option<string>("--model")
         {
             Description = "Model: " + string.Join(", ", ModelZoo.All.Select(e => e.Name)),
-            Required = required,
         };
         if (!required) model.DefaultValueFactory = _ => DefaultModel;
         model.Validators.Add(r =>
@@ -30,10 +31,25 @@ public sealed class ModelArgs
             if (ModelZoo.All.All(e => e.Name != name))
                 r.AddError($"--model '{name}': unknown; expected one of {string.Join(", ", ModelZoo.All.Select(e => e.Name))}");
         });
-        foreach (Option option in new Option[] { model, width, classes, inChannels, inputSize }) command.Options.Add(option);
+        foreach (Option option in new Option[] { model, onnxModel, width, classes, inChannels, inputSize }) command.Options.Add(option);
+        command.Validators.Add(r =>
+        {
+            bool onnx = r.GetResult(onnxModel) is { Implicit: false };
+            if (onnx && r.GetResult(model) is { Implicit: false })
+                r.AddError("--model and --onnx-model: give one; --onnx-model replaces the zoo model");
+            else if (required && !onnx && r.GetResult(model) is not { Implicit: false })
+                r.AddError("--model or --onnx-model is required");
+            if (onnx)
+                foreach (var option in new Option[] { width, classes, inChannels })
+                    if (r.GetResult(option) is { Implicit: false })
+                        r.AddError($"{option.Name}: an imported network keeps the widths, classes and input channels of its file; leave {option.Name} out");
+        });
     }
 
-    public string Name(ParseResult parsed) => parsed.GetValue(model)!;
+    /// <summary>The ONNX file given with --onnx-model, or null for a zoo model.</summary>
+    public string? OnnxPath(ParseResult parsed) => parsed.WasGiven(onnxModel) ? parsed.GetValue(onnxModel) : null;
+
+    public string Name(ParseResult parsed) => OnnxPath(parsed) is { } path ? OnnxImport.ModelName(path) : parsed.GetValue(model)!;
 
     /// <summary>Refuses a model flag typed on the command line that contradicts the model a
     /// checkpoint holds (the checkpoint decides the model; the same value typed again is fine).</summary>
@@ -55,6 +71,11 @@ public sealed class ModelArgs
     /// <summary>Options from flags, falling back to the data set's shape, then to the reference.</summary>
     public ModelOptions Options(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null, double? presetWidth = null)
     {
+        if (OnnxPath(parsed) is { } path)
+        {
+            using var imported = OnnxImport.Read(path, parsed.GetValue(inputSize) ?? (int?)dataShape?[1]);
+            return imported.Options;
+        }
         var reference = ModelZoo.Get(Name(parsed)).Reference;
         return new ModelOptions(
             parsed.GetValue(classes) ?? dataClasses ?? reference.Classes,
@@ -64,5 +85,7 @@ public sealed class ModelArgs
     }
 
     public ZooModel Create(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null) =>
-        ModelZoo.Create(Name(parsed), Options(parsed, dataClasses, dataShape));
+        OnnxPath(parsed) is { } path
+            ? OnnxImport.Read(path, parsed.GetValue(inputSize) ?? (int?)dataShape?[1])
+            : ModelZoo.Create(Name(parsed), Options(parsed, dataClasses, dataShape));
 }

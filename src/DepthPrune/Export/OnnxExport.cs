@@ -1,6 +1,7 @@
 using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Models.Architectures;
+using DepthPrune.Models.Graph;
 using DepthPrune.Runtime;
 using Google.Protobuf;
 using Onnx;
@@ -106,25 +107,25 @@ public static class OnnxExport
         return g.Node("Add", [g.Node("MatMul", [x, g.Constant(name + ".weight_t", transposed)]), bias]);
     }
 
-    static (string, Tensor) Module(OnnxGraph g, ModuleStage stage, string x, Tensor sample)
+    static (string, Tensor) Module(OnnxGraph g, ModuleStage stage, string x, Tensor sample) =>
+        (EmitModule(g, stage.Name, stage.Module, x, sample), stage.Module.call(sample));
+
+    /// <summary>Emits one module run on value x (whose torch value is sample); returns its output's name.</summary>
+    internal static string EmitModule(OnnxGraph g, string name, nn.Module<Tensor, Tensor> module, string x, Tensor sample) => module switch
     {
-        var output = stage.Module.call(sample);
-        string y = stage.Module switch
-        {
-            ActivationSlot slot => Activation(g, slot, x, sample),
-            MaxPool2d p => g.Node("MaxPool", [x], Ints("kernel_shape", p.kernel_size), Ints("strides", p.stride ?? p.kernel_size),
-                Ints("pads", [.. p.padding ?? [0, 0], .. p.padding ?? [0, 0]]), Int("ceil_mode", p.ceil_mode ? 1 : 0)),
-            AdaptiveAvgPool2d => AveragePool(g, stage.Name, x, sample.shape, output.shape),
-            Flatten f when f.end_dim == -1 => g.Node("Flatten", [x], Int("axis", f.start_dim)),
-            Identity => x,
-            SwinT.Permute p => g.Node("Transpose", [x], Ints("perm", p.Order)),
-            LayerNorm norm => SwinExport.LayerNorm(g, stage.Name, norm, x),
-            SwinT.PatchGather => SwinExport.PatchGather(g, x, sample.shape),
-            SwinT.WindowAttention attention => SwinExport.Attention(g, stage.Name, attention, x, sample.shape),
-            var other => throw new NotSupportedException($"{stage.Name}: {other.GetType().Name} has no ONNX export"),
-        };
-        return (y, output);
-    }
+        ActivationSlot slot => Activation(g, slot, x, sample),
+        MaxPool2d p => g.Node("MaxPool", [x], Ints("kernel_shape", p.kernel_size), Ints("strides", p.stride ?? p.kernel_size),
+            Ints("pads", [.. p.padding ?? [0, 0], .. p.padding ?? [0, 0]]), Int("ceil_mode", p.ceil_mode ? 1 : 0)),
+        AdaptiveAvgPool2d => AveragePool(g, name, x, sample.shape, module.call(sample).shape),
+        Flatten f when f.end_dim == -1 => g.Node("Flatten", [x], Int("axis", f.start_dim)),
+        Identity => x,
+        SwinT.Permute p => g.Node("Transpose", [x], Ints("perm", p.Order)),
+        LayerNorm norm => SwinExport.LayerNorm(g, name, norm, x),
+        SwinT.PatchGather => SwinExport.PatchGather(g, x, sample.shape),
+        SwinT.WindowAttention attention => SwinExport.Attention(g, name, attention, x, sample.shape),
+        Conv2d or Linear or BatchNorm2d or GraphOp or GraphProgram => GraphExport.Emit(g, name, module, x, sample),
+        var other => throw new NotSupportedException($"{name}: {other.GetType().Name} has no ONNX export"),
+    };
 
     static string AveragePool(OnnxGraph g, string name, string x, long[] input, long[] output)
     {
@@ -138,7 +139,7 @@ public static class OnnxExport
         return g.Node("AveragePool", [x], Ints("kernel_shape", window), Ints("strides", window));
     }
 
-    static string Activation(OnnxGraph g, ActivationSlot slot, string x, Tensor sample)
+    internal static string Activation(OnnxGraph g, ActivationSlot slot, string x, Tensor sample)
     {
         // Per-neuron constants broadcast against [N, C, H, W] as [C, 1, 1], against [N, ..., C] as [C].
         long[] perNeuron = slot.ChannelDim == 1 ? [slot.Channels, .. Enumerable.Repeat(1L, (int)sample.dim() - 2)] : [slot.Channels];
@@ -155,7 +156,7 @@ public static class OnnxExport
         {
             ActivationKind.ReLU => g.Node("Relu", [x]),
             ActivationKind.ReLU6 => g.Node("Clip", [x, g.Constant("zero", [0f]), g.Constant("six", [6f])]),
-            ActivationKind.LeakyReLU => g.Node("LeakyRelu", [x], Float("alpha", 0.01f)),
+            ActivationKind.LeakyReLU => g.Node("LeakyRelu", [x], Float("alpha", (float)slot.NegativeSlope)),
             _ => Gelu(g, x),
         };
         return slot.Alive is null ? y : g.Node("Mul", [y, g.Constant(slot.GetName() + ".alive", slot.Alive, perNeuron)]);

@@ -48,6 +48,41 @@ sealed class OnnxGraph
         return proto.Name;
     }
 
+    /// <summary>A constant of any element type (an imported op's shapes, indices, bounds) as an initializer.</summary>
+    public string Tensor(string hint, Tensor value)
+    {
+        if (value.dtype == ScalarType.Float32) return Constant(hint, value);
+        using var cpu = value.detach().cpu().contiguous();
+        var type = value.dtype switch
+        {
+            ScalarType.Int64 => TensorProto.Types.DataType.Int64,
+            ScalarType.Int32 => TensorProto.Types.DataType.Int32,
+            ScalarType.Float64 => TensorProto.Types.DataType.Double,
+            ScalarType.Bool => TensorProto.Types.DataType.Bool,
+            var other => throw new NotSupportedException($"{hint}: a {other} constant has no ONNX export"),
+        };
+        var proto = new TensorProto { Name = Fresh(hint), DataType = (int)type };
+        proto.Dims.AddRange(cpu.shape);
+        proto.RawData = ByteString.CopyFrom(cpu.bytes);
+        Graph.Initializer.Add(proto);
+        return proto.Name;
+    }
+
+    /// <summary>Adds a copy of a node (an imported network's own op) on new inputs; returns the
+    /// name of the output it keeps (the others get fresh names too).</summary>
+    public string Copy(NodeProto original, string[] inputs, int output) => CopyAll(original, inputs)[output];
+
+    public string[] CopyAll(NodeProto original, string[] inputs)
+    {
+        var node = new NodeProto { OpType = original.OpType, Domain = original.Domain, Name = Fresh(original.OpType) };
+        node.Input.AddRange(inputs);
+        node.Attribute.AddRange(original.Attribute);
+        var outputs = original.Output.Select(_ => Fresh(original.OpType.ToLowerInvariant())).ToArray();
+        node.Output.AddRange(outputs);
+        Graph.Node.Add(node);
+        return outputs;
+    }
+
     /// <summary>Adds one node and returns the name of its (single) output.</summary>
     public string Node(string op, string[] inputs, params AttributeProto[] attributes)
     {

@@ -50,6 +50,9 @@ public static class Folder
                     ?? throw new NotSupportedException($"{model.Name}: op '{op.Name}' is not a tensor-to-tensor module"),
                     model.Structure.WeightLayers.Count(w => Inside(w, op.Name))));
                 break;
+            case RegionNode g:
+                stages.Add(new ModuleStage(g.Name, (nn.Module<Tensor, Tensor>)model.Module(g.Name), g.Layers));
+                break;
             case SeqNode s:
                 foreach (var item in s.Items) Append(model, item, stages, insideOp);
                 break;

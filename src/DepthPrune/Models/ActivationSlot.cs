@@ -43,6 +43,8 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
     public float[]? Alive { get; private set; }
     public Parameter? Slope { get; private set; }
     public IActivationObserver? Observer { get; set; }
+    /// <summary>LeakyReLU's slope for negative inputs (imported networks bring their own).</summary>
+    public double NegativeSlope { get; init; } = 0.01;
 
     public ActivationSlot(string name, ActivationKind kind, long channels, int channelDim) : base(name)
     {
@@ -68,7 +70,7 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
                 {
                     ActivationKind.ReLU => nn.functional.relu(input),
                     ActivationKind.ReLU6 => nn.functional.relu6(input),
-                    ActivationKind.LeakyReLU => nn.functional.leaky_relu(input, 0.01),
+                    ActivationKind.LeakyReLU => nn.functional.leaky_relu(input, NegativeSlope),
                     _ => nn.functional.gelu(input),
                 };
                 if (Alive is null) return output;

@@ -23,6 +23,12 @@ public sealed record SeqNode(IReadOnlyList<Node> Items) : Node
 /// <summary>out = Main(x) + Shortcut(x); an empty shortcut is the identity.</summary>
 public sealed record ResidualNode(SeqNode Main, SeqNode Shortcut) : Node;
 
+/// <summary>A one-entry one-exit region of an imported graph that is not series-parallel (a
+/// concatenation, a channel shuffle, a gating product), run as one op named Name. Its weight
+/// layers and activations are listed in Inside, so probes and removal reach them; folding does not
+/// cross it. Layers: the most weight layers on a path through it.</summary>
+public sealed record RegionNode(string Name, SeqNode Inside, int Layers) : Node;
+
 /// <summary>An activation and the weight layer that feeds it (through its BatchNorm). For an
 /// activation after a residual add it is the main path's last layer, never the shortcut.</summary>
 public sealed record PruningPair(string Slot, WeightNode Layer);
@@ -40,6 +46,7 @@ public sealed class Structure(SeqNode root)
         {
             SeqNode s => s.Items,
             ResidualNode r => [r.Main, r.Shortcut],
+            RegionNode g => [g.Inside],
             _ => [],
         };
         foreach (Node child in children)
@@ -84,6 +91,9 @@ public sealed class Structure(SeqNode root)
             case ResidualNode r:
                 Pair(r.Shortcut, last, pairs);   // shortcut activations (none in the zoo) pair within it
                 return Pair(r.Main, last, pairs);
+            case RegionNode g:
+                Pair(g.Inside, null, pairs);
+                return null;   // what leaves a region mixes several layers' outputs
             default: return last;
         }
     }
@@ -109,6 +119,8 @@ public sealed class Structure(SeqNode root)
                 return isLinear(a.Slot) ? state : state with { Open = false };
             case OpNode:
                 return state with { Open = false };
+            case RegionNode g:
+                return new PathState(state.Count + g.Layers, false);
             case SeqNode s:
                 foreach (Node item in s.Items) state = Path(item, state, isLinear, fold);
                 return state;
@@ -130,7 +142,7 @@ public sealed class Structure(SeqNode root)
     static bool IsLinearMap(Node node, Func<string, bool> isLinear) => Walk(node).All(n => n switch
     {
         ActNode a => isLinear(a.Slot),
-        OpNode => false,
+        OpNode or RegionNode => false,
         _ => true,
     });
 }

@@ -12,6 +12,8 @@ public sealed class ZooModel : IDisposable
     public Module<Tensor, Tensor> Net { get; }
     public Structure Structure { get; }
     public IReadOnlyDictionary<string, ActivationSlot> Slots { get; }
+    /// <summary>The ONNX file an imported network was built from (checkpoints keep it); null for the zoo.</summary>
+    public byte[]? OnnxSource { get; init; }
     readonly Dictionary<string, Module> modules;
 
     public ZooModel(string name, ModelOptions options, Module<Tensor, Tensor> net, SeqNode structure)

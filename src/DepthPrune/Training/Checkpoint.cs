@@ -73,6 +73,7 @@ public static class Checkpoint
             using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
             Entry(zip, "meta.json", s => JsonSerializer.Serialize(s, meta, Json));
             Entry(zip, "model.bin", s => model.Net.save(s));
+            if (model.OnnxSource is { } graph) Entry(zip, GraphEntry, s => s.Write(graph));
             if (masks is not null) Entry(zip, "masks.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, true); masks.Save(w); });
             if (optimizer is TorchSharp.Modules.OptimizerHelper helper) Entry(zip, "optimizer.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, true); helper.save_state_dict(w); });
             Entry(zip, "rng.bin", s => { using var w = new BinaryWriter(s, System.Text.Encoding.UTF8, true); using var rng = torch.get_rng_state(); rng.Save(w); });
@@ -112,13 +113,22 @@ public static class Checkpoint
         public void Dispose() { Model.Dispose(); Masks?.Dispose(); }
     }
 
+    /// <summary>An imported network's ONNX file, kept so the checkpoint rebuilds it on its own.</summary>
+    const string GraphEntry = "graph.onnx";
+    const long GraphLimit = 2L << 30;   // protobuf's own ceiling
+
     public static CheckpointMeta ReadMeta(string path) => Open(path, zip => ReadMeta(zip, path));
 
     public static Loaded Load(string path, Compute compute) => Open(path, zip =>
     {
         CheckpointMeta meta = ReadMeta(zip, path);
         ZooModel model;
-        try { model = ModelZoo.Create(meta.Model, meta.ModelOptions); }
+        try
+        {
+            model = zip.GetEntry(GraphEntry) is { } graph
+                ? Models.Graph.OnnxImport.FromBytes(Buffer(graph, path, GraphLimit).ToArray(), meta.Model.StartsWith("onnx:") ? meta.Model["onnx:".Length..] : meta.Model, meta.ModelOptions.InputSize)
+                : ModelZoo.Create(meta.Model, meta.ModelOptions);
+        }
         catch (UsageException e) { throw new DataFormatException($"{path}: meta.json describes no model this version builds ({e.Message})"); }
         try
         {

@@ -1,0 +1,229 @@
+using System.Text.RegularExpressions;
+using Onnx;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using static DepthPrune.Models.Graph.OnnxValues;
+
+namespace DepthPrune.Models.Graph;
+
+public enum UnitKind
+{
+    /// <summary>A conv (with the BatchNorm right after it), a gemm or a matmul (with its bias add).</summary>
+    Weight,
+    /// <summary>A rectifier: a removable activation slot.</summary>
+    Activation,
+    /// <summary>A one-input op run as a module (pooling, flatten, a lone BatchNorm, a gate).</summary>
+    Op,
+    /// <summary>A node on several values (add, concat, product) or with several outputs (split).</summary>
+    Join,
+}
+
+/// <summary>One or a few ONNX nodes that become one element of the structure.</summary>
+public sealed class GraphUnit
+{
+    public required string Name { get; init; }
+    public required UnitKind Kind { get; init; }
+    public required NodeProto Node { get; init; }
+    /// <summary>The values from the data path it reads, in input order.</summary>
+    public required IReadOnlyList<string> DataInputs { get; init; }
+    public required IReadOnlyList<string> Outputs { get; init; }
+    /// <summary>Where it sits in the file's node order.</summary>
+    public required int Index { get; init; }
+    /// <summary>Its modules, applied one after the other (conv then BatchNorm); none for a join.</summary>
+    public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> Modules { get; init; } = [];
+
+    /// <summary>The program steps that run it.</summary>
+    public IEnumerable<(string Name, GraphStep Step)> Steps()
+    {
+        if (Modules.Count == 0)
+        {
+            yield return (Name, new GraphStep([.. Node.Input], [.. Node.Output], null, Node));
+            yield break;
+        }
+        string value = DataInputs[0];
+        for (int i = 0; i < Modules.Count; i++)
+        {
+            string next = i == Modules.Count - 1 ? Outputs[0] : $"{Name}:{i}";
+            yield return (Modules[i].Name, new GraphStep([value], [next], Modules[i].Module, null));
+            value = next;
+        }
+    }
+
+    /// <summary>Its structure node; prefix is the path of the region that holds it ("" at the top).</summary>
+    public Node Describe(string prefix) => Kind switch
+    {
+        UnitKind.Weight => new WeightNode(prefix + Modules[0].Name, Modules.Count > 1 ? prefix + Modules[1].Name : null),
+        UnitKind.Activation => new ActNode(prefix + Modules[0].Name),
+        UnitKind.Op => new OpNode(prefix + Modules[0].Name),
+        _ => throw new InvalidOperationException($"{Name}: a join has no node of its own"),
+    };
+}
+
+/// <summary>Groups an imported graph's data nodes into units and builds their modules with the
+/// file's weights.</summary>
+static class GraphUnits
+{
+    public static List<GraphUnit> Build(List<NodeProto> nodes, IReadOnlyDictionary<string, Tensor> constants, IReadOnlyDictionary<string, long[]> shapes, string graphOutput, string source)
+    {
+        var consumers = nodes.SelectMany(n => n.Input.Where(i => i.Length > 0).Select(i => (i, n))).ToLookup(p => p.i, p => p.n);
+        NodeProto? OnlyConsumer(string value, string op) => consumers[value].ToList() is [var c] && c.OpType == op ? c : null;
+        bool IsConstant(string name) => name.Length == 0 || constants.ContainsKey(name);
+        Tensor? Constant(NodeProto node, int i) => i < node.Input.Count && node.Input[i].Length > 0 ? constants.GetValueOrDefault(node.Input[i]) : null;
+
+        var names = new Names();
+        var units = new List<GraphUnit>();
+        var fused = new HashSet<NodeProto>();
+        using var noGrad = no_grad();
+        for (int index = 0; index < nodes.Count; index++)
+        {
+            var node = nodes[index];
+            if (fused.Contains(node)) continue;
+            var dataInputs = node.Input.Where(i => !IsConstant(i)).ToList();
+            string where = $"{source}: {Describe(node)}";
+            GraphUnit Unit(UnitKind kind, IReadOnlyList<string> outputs, params (string, Module<Tensor, Tensor>)[] modules) => new()
+            {
+                Name = modules.Length > 0 ? modules[0].Item1 : names.For(node, null),
+                Kind = kind, Node = node, DataInputs = dataInputs, Outputs = outputs, Index = index, Modules = modules,
+            };
+            bool Used(string value) => value == graphOutput || consumers[value].Any();
+            if (dataInputs.Count != 1 || node.Output.Count(Used) > 1)
+            {
+                units.Add(Unit(UnitKind.Join, [.. node.Output]));
+                continue;
+            }
+            string output = node.Output[0];
+            switch (node.OpType)
+            {
+                case "Conv" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } w:
+                {
+                    string name = names.For(node, node.Input[1]);
+                    var conv = ConvModule(node, w, Constant(node, 2), where);
+                    if (OnlyConsumer(output, "BatchNormalization") is { } bn && bn.Input.Skip(1).All(constants.ContainsKey) && shapes[output].Length == 4)
+                    {
+                        fused.Add(bn);
+                        units.Add(Unit(UnitKind.Weight, [bn.Output[0]], (name, conv), (name + "_bn", NormModule(bn, constants))));
+                    }
+                    else units.Add(Unit(UnitKind.Weight, [output], (name, conv)));
+                    continue;
+                }
+                case "Gemm" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } b && b.dim() == 2 && Int(node, "transA", 0) == 0:
+                {
+                    float alpha = Float(node, "alpha", 1f), beta = Float(node, "beta", 1f);
+                    using var weight = (Int(node, "transB", 0) != 0 ? b : b.t()) * alpha;
+                    using var bias = Constant(node, 2) is { } c ? (c.flatten() * beta).expand(weight.shape[0]) : null;
+                    units.Add(Unit(UnitKind.Weight, [output], (names.For(node, node.Input[1]), LinearModule(weight, bias))));
+                    continue;
+                }
+                case "MatMul" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } b && b.dim() == 2:
+                {
+                    using var weight = b.t();
+                    var add = OnlyConsumer(output, "Add");
+                    var addend = add is null ? null : add.Input.Where(i => i != output).Select(i => constants.GetValueOrDefault(i)).FirstOrDefault();
+                    if (add is not null && addend is not null && addend.numel() == weight.shape[0])
+                    {
+                        fused.Add(add);
+                        using var bias = addend.flatten();
+                        units.Add(Unit(UnitKind.Weight, [add.Output[0]], (names.For(node, node.Input[1]), LinearModule(weight, bias))));
+                    }
+                    else units.Add(Unit(UnitKind.Weight, [output], (names.For(node, node.Input[1]), LinearModule(weight, null))));
+                    continue;
+                }
+            }
+            if (node.Input[0] == dataInputs[0] && Rectifier(node, constants) is { } kind)
+            {
+                var shape = shapes[node.Input[0]];
+                if (shape.Length >= 2)
+                {
+                    bool tokens = shape.Length == 3;
+                    var slot = new ActivationSlot(names.For(node, null), kind, tokens ? shape[^1] : shape[1], tokens ? -1 : 1)
+                    { NegativeSlope = kind == ActivationKind.LeakyReLU ? Float(node, "alpha", 0.01f) : 0.01 };
+                    units.Add(Unit(UnitKind.Activation, [output], (slot.GetName(), slot)));
+                    continue;
+                }
+            }
+            if (node.OpType == "BatchNormalization" && node.Input[0] == dataInputs[0] && shapes[node.Input[0]].Length == 4 && node.Input.Skip(1).All(constants.ContainsKey))
+            {
+                units.Add(Unit(UnitKind.Op, [output], (names.For(node, null), NormModule(node, constants))));
+                continue;
+            }
+            int used = Math.Max(0, node.Output.ToList().FindIndex(Used));
+            int dataInput = node.Input.IndexOf(dataInputs[0]);
+            var op = new GraphOp(names.For(node, null), node, dataInput, used, node.Input.Select((n, i) => i == dataInput ? null : Constant(node, i)).ToList());
+            units.Add(Unit(UnitKind.Op, [node.Output[used]], (op.GetName(), op)));
+        }
+        return units;
+    }
+
+    /// <summary>ReLU, ReLU6 (Clip to [0, 6]), LeakyReLU and exact GELU are removable; null otherwise.</summary>
+    static ActivationKind? Rectifier(NodeProto node, IReadOnlyDictionary<string, Tensor> constants)
+    {
+        double? Bound(int input, string attribute)
+        {
+            if (input < node.Input.Count && node.Input[input].Length > 0)
+                return constants.TryGetValue(node.Input[input], out var t) && t.numel() == 1 ? Scalar(t) : double.NaN;
+            return Attribute(node, attribute)?.F;
+        }
+        return node.OpType switch
+        {
+            "Relu" => ActivationKind.ReLU,
+            "LeakyRelu" => ActivationKind.LeakyReLU,
+            "Gelu" when (Text(node, "approximate") ?? "none") == "none" => ActivationKind.GELU,
+            "Clip" when Bound(1, "min") == 0 && Bound(2, "max") == 6 => ActivationKind.ReLU6,
+            "Clip" when Bound(1, "min") == 0 && Bound(2, "max") is null => ActivationKind.ReLU,
+            _ => null,
+        };
+    }
+
+    static Conv2d ConvModule(NodeProto node, Tensor w, Tensor? b, string where)
+    {
+        if (w.dim() != 4) throw new Runtime.UsageException($"{where}: a {w.dim() - 2}-D conv; 2-D convs are imported");
+        var (_, stride, pads) = OnnxOps.Window(node, w.shape[2..]);
+        long groups = Int(node, "group", 1);
+        var dilation = Ints(node, "dilations") ?? [1, 1];
+        var conv = Conv2d(w.shape[1] * groups, w.shape[0], (w.shape[2], w.shape[3]), stride: (stride[0], stride[1]),
+            padding: (pads[0], pads[1]), dilation: (dilation[0], dilation[1]), groups: groups, bias: b is not null);
+        conv.weight!.copy_(w);
+        if (b is not null) conv.bias!.copy_(b);
+        return conv;
+    }
+
+    /// <summary>ONNX momentum weighs the running value (0.9); torch's weighs the new batch (0.1).</summary>
+    static BatchNorm2d NormModule(NodeProto node, IReadOnlyDictionary<string, Tensor> constants)
+    {
+        var scale = constants[node.Input[1]];
+        var norm = BatchNorm2d(scale.shape[0], eps: Float(node, "epsilon", 1e-5f), momentum: 1 - Float(node, "momentum", 0.9f));
+        norm.weight!.copy_(scale);
+        norm.bias!.copy_(constants[node.Input[2]]);
+        norm.running_mean!.copy_(constants[node.Input[3]]);
+        norm.running_var!.copy_(constants[node.Input[4]]);
+        return norm;
+    }
+
+    static Linear LinearModule(Tensor weight, Tensor? bias)
+    {
+        var linear = Linear(weight.shape[1], weight.shape[0], hasBias: bias is not null);
+        linear.weight!.copy_(weight);
+        if (bias is not null) linear.bias!.copy_(bias);
+        return linear;
+    }
+
+    /// <summary>Module names from the file's names ("/layer1/layer1.0/conv1/Conv" becomes
+    /// layer1_layer1_0_conv1_Conv; a weight "features.0.weight" names its layer features_0), unique.</summary>
+    sealed class Names
+    {
+        readonly HashSet<string> taken = [];
+
+        public string For(NodeProto node, string? weight)
+        {
+            string raw = weight is not null && !weight.StartsWith("onnx::", StringComparison.Ordinal) && weight.EndsWith(".weight", StringComparison.Ordinal)
+                ? weight[..^".weight".Length]
+                : node.Name.Length > 0 ? node.Name : node.OpType + "_" + node.Output[0];
+            string name = Regex.Replace(raw.Trim('/'), "[^A-Za-z0-9_]+", "_").Trim('_');
+            if (name.Length == 0 || char.IsDigit(name[0])) name = "n" + name;
+            string unique = name;
+            for (int i = 2; !taken.Add(unique); i++) unique = $"{name}_{i}";
+            return unique;
+        }
+    }
+}
