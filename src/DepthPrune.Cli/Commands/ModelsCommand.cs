@@ -39,11 +39,12 @@ public static class ModelsCommand
         {
             using var model = modelArgs.Create(parsed);
             var cost = ModelCost.Measure(model);
+            var pairs = model.Structure.PruningPairs().ToDictionary(p => p.Slot);
             var report = new
             {
                 name = model.Name, classes = model.Options.Classes, in_channels = model.Options.InChannels, width = model.Options.Width,
                 input = model.Options.InputSize, @params = cost.Parameters, macs = cost.Macs, depth = cost.Depth,
-                activations = model.Structure.PruningPairs().Select(p => new { name = p.Slot, kind = model.Slots[p.Slot].Kind.ToString(), neurons = model.Slots[p.Slot].Channels, fed_by = p.Layer.Module }).ToList(),
+                activations = model.Structure.Activations.Select(slot => new { name = slot, kind = model.Slots[slot].Kind.ToString(), neurons = model.Slots[slot].Channels, fed_by = pairs.GetValueOrDefault(slot)?.Layer.Module ?? "(a region's mixed outputs)" }).ToList(),
             };
             if (parsed.GetValue(showJson)) output.WriteLine(JsonOut.Serialize(report));
             else

@@ -67,3 +67,31 @@ public class OnnxImportTests
         }
     }
 }
+
+/// <summary>Imported networks with rectifiers removed: folded, exported, and run in ONNX Runtime.</summary>
+public class OnnxImportFoldTests
+{
+    [Theory]
+    [MemberData(nameof(OnnxFixture.All), MemberType = typeof(OnnxFixture))]
+    public void Folded_export_of_an_imported_network_with_rectifiers_removed_computes_what_the_network_computes(string name)
+    {
+        var fixture = new OnnxFixture(name);
+        using var model = fixture.Import();
+        // Remove every other rectifier: some chains fold, some regions keep a removed one inside.
+        foreach (var slot in model.Structure.Activations.Where((_, i) => i % 2 == 1)) model.Slots[slot].SetIdentity();
+        model.Net.eval();
+        var compiled = DepthPrune.Folding.Folder.Compile(model);
+        // Merging every chain reaches the depth the structure predicts; exact merges keep the outputs.
+        var (shallowest, _) = DepthPrune.Folding.Folder.Fold(compiled, DepthPrune.Folding.FoldPolicy.Depth);
+        Assert.Equal(model.LinearDepth(), DepthPrune.Folding.Folder.Depth(shallowest));
+        if (!model.Structure.Walk().OfType<RegionNode>().Any())   // squeezenet and shufflenet: no chain of two layers outside a region
+            Assert.True(model.LinearDepth() < model.Structure.Depth());
+        var (folded, _) = DepthPrune.Folding.Folder.Fold(compiled, DepthPrune.Folding.FoldPolicy.Exact);
+        using var dir = new TempDir();
+        DepthPrune.Export.OnnxExport.Write(DepthPrune.Export.OnnxExport.Build(folded, model.Options, model.Name), dir["folded.onnx"]);
+        using var noGrad = no_grad();
+        using var x = fixture.InputTensor();
+        using var y = model.Net.call(x);
+        Assert.True(OnnxFixture.RelativeError(fixture.RunInOnnxRuntime(dir["folded.onnx"]), y.data<float>().ToArray()) < 1e-4);
+    }
+}
