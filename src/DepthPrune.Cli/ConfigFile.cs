@@ -68,7 +68,7 @@ public static class ConfigFile
     }
 
     /// <summary>Flags that describe the model to build; a run started from --checkpoint does not use their defaults.</summary>
-    static readonly HashSet<string> ModelFlags = ["--model", "--width", "--classes", "--in-channels", "--input-size", "--pretrain-epochs"];
+    static readonly HashSet<string> ModelFlags = ["--model", "--onnx-model", "--width", "--classes", "--in-channels", "--input-size", "--pretrain-epochs"];
 
     /// <summary>Every configurable flag of the command with the value this run used (explicit or default; unset ones left out).</summary>
     public static string Resolved(ParseResult parsed, IEnumerable<(string Key, string Value)>? resolved = null)
@@ -76,6 +76,7 @@ public static class ConfigFile
         var root = new YamlMappingNode();
         var values = resolved?.ToDictionary(v => v.Key, v => v.Value) ?? [];
         bool fromCheckpoint = parsed.CommandResult.Command.Options.Any(o => o.Name == "--checkpoint" && parsed.GetResult(o) is { Implicit: false });
+        bool imported = parsed.CommandResult.Command.Options.Any(o => o.Name == "--onnx-model" && parsed.GetResult(o) is { Implicit: false });
         foreach (Option option in parsed.CommandResult.Command.Options.Where(o => !NotConfiguration.Contains(o.Name)))
         {
             string key = option.Name[2..];
@@ -83,6 +84,8 @@ public static class ConfigFile
             if (parsed.GetResult(option) is not OptionResult result) continue;
             // Started from a checkpoint, the model is the checkpoint's: its defaults would only mislead.
             if (fromCheckpoint && result.Implicit && ModelFlags.Contains(option.Name)) continue;
+            // An imported network replaces the zoo: the zoo's default model would contradict it.
+            if (option.Name == "--model" && result.Implicit && imported) continue;
             object? value = result.GetValueOrDefault<object?>();
             YamlNode? node = value switch
             {

@@ -40,9 +40,9 @@ public sealed class ModelArgs
             else if (required && !onnx && r.GetResult(model) is not { Implicit: false })
                 r.AddError("--model or --onnx-model is required");
             if (onnx)
-                foreach (var option in new Option[] { width, classes, inChannels })
+                foreach (var option in new Option[] { width, inChannels })
                     if (r.GetResult(option) is { Implicit: false })
-                        r.AddError($"{option.Name}: an imported network keeps the widths, classes and input channels of its file; leave {option.Name} out");
+                        r.AddError($"{option.Name}: an imported network keeps the widths and input channels of its file; leave {option.Name} out");
         });
     }
 
@@ -73,7 +73,7 @@ public sealed class ModelArgs
     {
         if (OnnxPath(parsed) is { } path)
         {
-            using var imported = OnnxImport.Read(path, parsed.GetValue(inputSize) ?? (int?)dataShape?[1]);
+            using var imported = Import(parsed, path, dataShape);
             return imported.Options;
         }
         var reference = ModelZoo.Get(Name(parsed)).Reference;
@@ -86,6 +86,10 @@ public sealed class ModelArgs
 
     public ZooModel Create(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null) =>
         OnnxPath(parsed) is { } path
-            ? OnnxImport.Read(path, parsed.GetValue(inputSize) ?? (int?)dataShape?[1])
+            ? Import(parsed, path, dataShape)
             : ModelZoo.Create(Name(parsed), Options(parsed, dataClasses, dataShape));
+
+    /// <summary>An imported network: its file decides all but a free input side and a new head (--classes).</summary>
+    ZooModel Import(ParseResult parsed, string path, long[]? dataShape) =>
+        OnnxImport.Read(path, parsed.GetValue(inputSize) ?? (int?)dataShape?[1], parsed.GetValue(classes));
 }

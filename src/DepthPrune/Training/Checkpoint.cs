@@ -126,7 +126,7 @@ public static class Checkpoint
         try
         {
             model = zip.GetEntry(GraphEntry) is { } graph
-                ? Models.Graph.OnnxImport.FromBytes(Buffer(graph, path, GraphLimit).ToArray(), meta.Model.StartsWith("onnx:") ? meta.Model["onnx:".Length..] : meta.Model, meta.ModelOptions.InputSize)
+                ? Models.Graph.OnnxImport.FromBytes(Buffer(graph, path, GraphLimit).ToArray(), meta.Model.StartsWith("onnx:") ? meta.Model["onnx:".Length..] : meta.Model, meta.ModelOptions.InputSize, meta.ModelOptions.Classes)
                 : ModelZoo.Create(meta.Model, meta.ModelOptions);
         }
         catch (UsageException e) { throw new DataFormatException($"{path}: meta.json describes no model this version builds ({e.Message})"); }

@@ -34,6 +34,7 @@ public class OnnxImportCliTests
         using var run = JsonDocument.Parse(File.ReadAllText(dir["run/run.json"]));
         Assert.Equal(OnnxImport.ModelName(fixture.Path), run.RootElement.GetProperty("model").GetString());
         Assert.Equal(2, run.RootElement.GetProperty("iterations").GetArrayLength());
+        Assert.DoesNotContain("model: lenet5", File.ReadAllText(dir["run/config.yaml"]));   // the zoo's default would contradict --onnx-model
 
         // The checkpoint rebuilds the imported network on its own (no path to the file is needed).
         string best = run.RootElement.GetProperty("best_checkpoint").GetString()!;

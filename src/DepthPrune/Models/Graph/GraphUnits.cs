@@ -98,13 +98,28 @@ static class GraphUnits
                 case "Conv" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } w:
                 {
                     string name = names.For(node, node.Input[1]);
-                    var conv = ConvModule(node, w, Constant(node, 2), where);
+                    var pads = OnnxOps.Window(node, w.shape[2..]).Pads;
+                    var convInputs = dataInputs;
+                    if (OnnxOps.Symmetric(pads) is null)
+                    {
+                        // Asymmetric pads (CNTK, TensorFlow SAME): a Pad step of its own, then an unpadded conv.
+                        var pad = PadNode(node, name);
+                        var padOp = new GraphOp(name + "_pad", pad, 0, 0, [null, tensor(PadValues(pads))]);
+                        units.Add(new GraphUnit { Name = padOp.GetName(), Kind = UnitKind.Op, Node = pad, DataInputs = dataInputs, Outputs = [pad.Output[0]], Index = index, Modules = [(padOp.GetName(), padOp)] });
+                        convInputs = [pad.Output[0]];
+                        pads = [0, 0, 0, 0];
+                    }
+                    var conv = ConvModule(node, w, Constant(node, 2), pads, where);
+                    GraphUnit WeightUnit(IReadOnlyList<string> outputs, params (string, Module<Tensor, Tensor>)[] modules) => new()
+                    {
+                        Name = name, Kind = UnitKind.Weight, Node = node, DataInputs = convInputs, Outputs = outputs, Index = index, Modules = modules,
+                    };
                     if (OnlyConsumer(output, "BatchNormalization") is { } bn && bn.Input.Skip(1).All(constants.ContainsKey) && shapes[output].Length == 4)
                     {
                         fused.Add(bn);
-                        units.Add(Unit(UnitKind.Weight, [bn.Output[0]], (name, conv), (name + "_bn", NormModule(bn, constants))));
+                        units.Add(WeightUnit([bn.Output[0]], (name, conv), (name + "_bn", NormModule(bn, constants))));
                     }
-                    else units.Add(Unit(UnitKind.Weight, [output], (name, conv)));
+                    else units.Add(WeightUnit([output], (name, conv)));
                     continue;
                 }
                 case "Gemm" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } b && b.dim() == 2 && Int(node, "transA", 0) == 0:
@@ -175,10 +190,23 @@ static class GraphUnits
         };
     }
 
-    static Conv2d ConvModule(NodeProto node, Tensor w, Tensor? b, string where)
+    /// <summary>ONNX Pad's pads for [N, C, H, W]: all begins, then all ends.</summary>
+    static long[] PadValues(long[] pads) => [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]];
+
+    static NodeProto PadNode(NodeProto conv, string name)
+    {
+        var pad = new NodeProto { OpType = "Pad", Name = name + "_pad" };
+        pad.Input.Add(conv.Input[0]);
+        pad.Input.Add(name + ":pads");
+        pad.Output.Add(conv.Output[0] + ":padded");
+        return pad;
+    }
+
+    static Conv2d ConvModule(NodeProto node, Tensor w, Tensor? b, long[] pads, string where)
     {
         if (w.dim() != 4) throw new Runtime.UsageException($"{where}: a {w.dim() - 2}-D conv; 2-D convs are imported");
-        var (_, stride, pads) = OnnxOps.Window(node, w.shape[2..]);
+        var stride = OnnxOps.Window(node, w.shape[2..]).Stride;
+        pads = OnnxOps.Symmetric(pads)!;
         long groups = Int(node, "group", 1);
         var dilation = Ints(node, "dilations") ?? [1, 1];
         var conv = Conv2d(w.shape[1] * groups, w.shape[0], (w.shape[2], w.shape[3]), stride: (stride[0], stride[1]),

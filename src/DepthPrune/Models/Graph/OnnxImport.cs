@@ -16,14 +16,16 @@ public static class OnnxImport
     /// <summary>The model name an imported network goes by (checkpoints, reports).</summary>
     public static string ModelName(string file) => "onnx:" + Path.GetFileName(file);
 
-    public static ZooModel Read(string path, int? inputSize = null)
+    /// <summary>classes: a new head of that many classes when the file's output is a feature
+    /// vector or map, or scores for another class count (an ImageNet network for your data set).</summary>
+    public static ZooModel Read(string path, int? inputSize = null, int? classes = null)
     {
         if (!File.Exists(path)) throw new UsageException($"--onnx-model {path}: file not found");
-        return FromBytes(File.ReadAllBytes(path), path, inputSize);
+        return FromBytes(File.ReadAllBytes(path), path, inputSize, classes);
     }
 
     /// <summary>Builds the model from the file's bytes; source names the file in messages.</summary>
-    public static ZooModel FromBytes(byte[] bytes, string source, int? inputSize = null)
+    public static ZooModel FromBytes(byte[] bytes, string source, int? inputSize = null, int? classes = null)
     {
         ModelProto proto;
         try { proto = ModelProto.Parser.ParseFrom(bytes); }
@@ -43,12 +45,16 @@ public static class OnnxImport
 
         var dataNodes = FoldConstants(graph, constants, input, source);
         var shapes = ShapePass(dataNodes, constants, input, options, source);
-        if (shapes[output] is not [1, var classes]) throw new UsageException($"{source}: output '{output}' has shape [{string.Join(",", shapes[output])}] for one image; DepthPrune imports classifiers whose output is [N, classes]");
-        options = options with { Classes = (int)classes };
         var used = Used(dataNodes, output);
         dataNodes = dataNodes.Where(used.Contains).ToList();
-
         var units = GraphUnits.Build(dataNodes, constants, shapes, output, source);
+        bool scores = shapes[output] is [1, _];
+        if (classes is int wanted && !(scores && shapes[output][1] == wanted))
+            output = GraphHead.Attach(units, output, shapes[output], wanted, source);
+        else if (!scores)
+            throw new UsageException($"{source}: output '{output}' has shape [{string.Join(",", shapes[output])}] for one image, not [N, classes]; pass --classes N to attach a classifier head");
+        options = options with { Classes = classes ?? (int)shapes[output][1] };
+
         var derived = GraphStructure.Derive(units, input, output, source);
         var net = derived.Program(input, output, constants);
         return new ZooModel(ModelName(source), options, net, derived.Root) { OnnxSource = bytes };

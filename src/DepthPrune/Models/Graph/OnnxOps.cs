@@ -92,13 +92,15 @@ static class OnnxOps
             case "AveragePool":
             {
                 var (kernel, stride, pads) = Window(node);
-                return F.avg_pool2d(In(0), kernel, stride, pads, Int(node, "ceil_mode", 0) == 1, Int(node, "count_include_pad", 0) == 1);
+                bool countPads = Int(node, "count_include_pad", 0) == 1;
+                if (Symmetric(pads) is null && !countPads) throw Unsupported(node, "averages over asymmetric pads without counting them");
+                return Windowed(In(0), pads, 0, (x, p) => F.avg_pool2d(x, kernel, stride, p, Int(node, "ceil_mode", 0) == 1, countPads));
             }
             case "MaxPool":
             {
                 var (kernel, stride, pads) = Window(node);
                 if (node.Output.Count > 1 && node.Output[1].Length > 0) throw Unsupported(node, "returns indices");
-                return F.max_pool2d(In(0), kernel, stride, pads, Ints(node, "dilations") ?? [1, 1], Int(node, "ceil_mode", 0) == 1);
+                return Windowed(In(0), pads, double.NegativeInfinity, (x, p) => F.max_pool2d(x, kernel, stride, p, Ints(node, "dilations") ?? [1, 1], Int(node, "ceil_mode", 0) == 1));
             }
             case "ReduceMean":
             {
@@ -150,22 +152,35 @@ static class OnnxOps
 
     static long[]? Axes(NodeProto node, Tensor? input) => input is not null ? input.data<long>().ToArray() : Ints(node, "axes");
 
-    /// <summary>Kernel, strides and symmetric pads of a 2-D pooling or conv node.</summary>
+    /// <summary>Kernel, strides and pads [top, left, bottom, right] of a 2-D pooling or conv node.</summary>
     public static (long[] Kernel, long[] Stride, long[] Pads) Window(NodeProto node, long[]? kernel = null)
     {
         kernel ??= Ints(node, "kernel_shape") ?? throw Unsupported(node, "has no kernel_shape");
         if (kernel.Length != 2) throw Unsupported(node, $"has a {kernel.Length}-D kernel; 2-D windows are imported");
         string autoPad = Text(node, "auto_pad") ?? "NOTSET";
         if (autoPad is not ("NOTSET" or "VALID")) throw Unsupported(node, $"uses auto_pad {autoPad}; explicit pads are imported");
-        var pads = Ints(node, "pads") ?? [0, 0, 0, 0];
-        if (pads[0] != pads[2] || pads[1] != pads[3]) throw Unsupported(node, $"pads [{string.Join(",", pads)}] differ at the two ends; symmetric pads are imported");
-        return (kernel, Ints(node, "strides") ?? [1, 1], [pads[0], pads[1]]);
+        return (kernel, Ints(node, "strides") ?? [1, 1], Ints(node, "pads") ?? [0, 0, 0, 0]);
+    }
+
+    /// <summary>Pads as (height, width) when both ends match; null when they differ (then the
+    /// padding is its own step before the window).</summary>
+    public static long[]? Symmetric(long[] pads) => pads[0] == pads[2] && pads[1] == pads[3] ? [pads[0], pads[1]] : null;
+
+    /// <summary>Pads in torch's order (left, right, top, bottom).</summary>
+    public static long[] TorchPads(long[] pads) => [pads[1], pads[3], pads[0], pads[2]];
+
+    /// <summary>A window op on x: padded by its own step first when the pads are asymmetric.</summary>
+    static Tensor Windowed(Tensor x, long[] pads, double fill, Func<Tensor, long[], Tensor> window)
+    {
+        if (Symmetric(pads) is { } both) return window(x, both);
+        using var padded = F.pad(x, TorchPads(pads), PaddingModes.Constant, fill);
+        return window(padded, [0, 0]);
     }
 
     static Tensor Conv(NodeProto node, Tensor x, Tensor w, Tensor? b)
     {
         var (_, stride, pads) = Window(node, w.shape[2..]);
-        return F.conv2d(x, w, b, stride, pads, Ints(node, "dilations") ?? [1, 1], Int(node, "group", 1));
+        return Windowed(x, pads, 0, (input, p) => F.conv2d(input, w, b, stride, p, Ints(node, "dilations") ?? [1, 1], Int(node, "group", 1)));
     }
 
     static Tensor Gemm(NodeProto node, Tensor a, Tensor b, Tensor? c)
