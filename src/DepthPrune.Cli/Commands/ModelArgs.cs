@@ -37,8 +37,6 @@ public sealed class ModelArgs
             bool onnx = r.GetResult(onnxModel) is { Implicit: false };
             if (onnx && r.GetResult(model) is { Implicit: false })
                 r.AddError("--model and --onnx-model: give one; --onnx-model replaces the zoo model");
-            else if (required && !onnx && r.GetResult(model) is not { Implicit: false })
-                r.AddError("--model or --onnx-model is required");
             if (onnx)
                 foreach (var option in new Option[] { width, inChannels })
                     if (r.GetResult(option) is { Implicit: false })
@@ -49,7 +47,8 @@ public sealed class ModelArgs
     /// <summary>The ONNX file given with --onnx-model, or null for a zoo model.</summary>
     public string? OnnxPath(ParseResult parsed) => parsed.WasGiven(onnxModel) ? parsed.GetValue(onnxModel) : null;
 
-    public string Name(ParseResult parsed) => OnnxPath(parsed) is { } path ? OnnxImport.ModelName(path) : parsed.GetValue(model)!;
+    public string Name(ParseResult parsed) => OnnxPath(parsed) is { } path ? OnnxImport.ModelName(path)
+        : parsed.GetValue(model) ?? throw new Runtime.UsageException("--model or --onnx-model is required");
 
     /// <summary>Refuses a model flag typed on the command line that contradicts the model a
     /// checkpoint holds (the checkpoint decides the model; the same value typed again is fine).</summary>

@@ -83,6 +83,9 @@ public class OnnxImportCliTests
         (code, _, err) = Run("models", "show", "--onnx-model", path, "--width", "0.5");
         Assert.Equal(2, code);
         Assert.Contains("--width: an imported network keeps", err);
+        (code, _, err) = Run("weights", "import", "--weights", path, "--out", dir["w.ckpt"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--model or --onnx-model is required", err);
         (code, _, err) = Run("models", "show", "--onnx-model", dir["missing.onnx"]);
         Assert.Equal(2, code);
         Assert.Contains("missing.onnx", err);

@@ -150,7 +150,9 @@ static class GraphUnits
                 var shape = shapes[node.Input[0]];
                 if (shape.Length >= 2)
                 {
-                    bool tokens = shape.Length == 3;
+                    // Neurons lie last on token layouts, and after a linear layer on any layout
+                    // (ConvNeXt's [N, H, W, C]); on a conv's output they are dimension 1.
+                    bool tokens = shape.Length == 3 || units.LastOrDefault(u => u.Outputs.Contains(node.Input[0])) is { Kind: UnitKind.Weight, Modules: [(_, TorchSharp.Modules.Linear), ..] };
                     var slot = new ActivationSlot(names.For(node, null), kind, tokens ? shape[^1] : shape[1], tokens ? -1 : 1)
                     { NegativeSlope = kind == ActivationKind.LeakyReLU ? Float(node, "alpha", 0.01f) : 0.01 };
                     units.Add(Unit(UnitKind.Activation, [output], (slot.GetName(), slot)));

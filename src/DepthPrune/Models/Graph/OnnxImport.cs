@@ -43,7 +43,7 @@ public static class OnnxImport
         string input = inputs[0].Name, output = graph.Output[0].Name;
         var options = Options(inputs[0], source, inputSize);
 
-        var dataNodes = FoldConstants(graph, constants, input, source);
+        var dataNodes = GeluPattern.Fuse(FoldConstants(graph, constants, input, source), constants);
         var shapes = ShapePass(dataNodes, constants, input, options, source);
         var used = Used(dataNodes, output);
         dataNodes = dataNodes.Where(used.Contains).ToList();

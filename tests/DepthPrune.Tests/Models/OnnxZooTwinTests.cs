@@ -1,0 +1,67 @@
+using DepthPrune.Entropy;
+using DepthPrune.Folding;
+using DepthPrune.Models;
+using DepthPrune.Models.Import;
+using static TorchSharp.torch;
+
+namespace DepthPrune.Tests.Models;
+
+/// <summary>torchvision's ResNet-18 imported from ONNX against the zoo's hand-described ResNet-18
+/// given the same weights (the exporter folded BatchNorm into the convs; the zoo keeps it).</summary>
+public class OnnxZooTwinTests
+{
+    /// <summary>Each site's entropy on the fixture's images, in execution order.</summary>
+    static List<(string Site, double Entropy)> Entropies(ZooModel model, Tensor x)
+    {
+        var order = new List<string>();
+        var counters = model.Slots.ToDictionary(s => s.Key, s => new NeuronCounter(s.Value.Channels, false));
+        try
+        {
+            foreach (var (name, slot) in model.Slots) slot.Observer = new Recorder(name, counters[name], order);
+            model.Net.eval();
+            using var noGrad = no_grad();
+            using var y = model.Net.call(x);
+            return order.Select(s => (s, counters[s].Result(s, EntropyEstimator.Dataset).Entropy)).ToList();
+        }
+        finally
+        {
+            foreach (var slot in model.Slots.Values) slot.Observer = null;
+            foreach (var c in counters.Values) c.Dispose();
+        }
+    }
+
+    sealed class Recorder(string name, IActivationObserver inner, List<string> order) : IActivationObserver
+    {
+        public void Observe(Tensor z, int channelDim) { order.Add(name); inner.Observe(z, channelDim); }
+    }
+
+    [Fact]
+    public void Imported_and_zoo_resnet18_with_the_same_weights_agree_on_entropies_removals_and_folded_depth()
+    {
+        var fixture = new OnnxFixture("resnet18.opset13");
+        using var imported = fixture.Import();
+        using var zoo = ModelZoo.Create("resnet18", new ModelOptions(Classes: 10, InChannels: 3, Width: 0.25, InputSize: 32));
+        string weights = Path.Combine(Foundation.PackageTests.RepoRoot(), "tests", "fixtures", "onnx", "resnet18.pt");
+        StateDictFile.Apply(zoo, StateDictFile.Read(weights), weights);
+
+        using var x = fixture.InputTensor();
+        var ours = Entropies(imported, x);
+        var twin = Entropies(zoo, x);
+        Assert.Equal(twin.Count, ours.Count);
+        for (int i = 0; i < ours.Count; i++)
+            Assert.True(Math.Abs(ours[i].Entropy - twin[i].Entropy) < 1e-4, $"{ours[i].Site} vs {twin[i].Site}: {ours[i].Entropy} vs {twin[i].Entropy}");
+
+        // EASIER removes the lowest-entropy sites: the same ones (by position) in both.
+        int[] Lowest(List<(string Site, double Entropy)> sites) => sites.Select((s, i) => (s.Entropy, i)).OrderBy(p => p).Take(8).Select(p => p.i).Order().ToArray();
+        Assert.Equal(Lowest(twin), Lowest(ours));
+        foreach (int i in Lowest(ours))
+        {
+            imported.Slots[ours[i].Site].SetIdentity();
+            zoo.Slots[twin[i].Site].SetIdentity();
+        }
+        Assert.Equal(zoo.LinearDepth(), imported.LinearDepth());
+        Assert.True(imported.LinearDepth() < imported.Structure.Depth());
+        int Folded(ZooModel model) => Folder.Depth(Folder.Fold(Folder.Compile(model), FoldPolicy.Depth).Stages);
+        Assert.Equal(Folded(zoo), Folded(imported));
+    }
+}
