@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DepthPrune.Entropy;
 using DepthPrune.Models;
 using DepthPrune.Models.Graph;
 using Microsoft.ML.OnnxRuntime;
@@ -53,6 +54,36 @@ sealed class OnnxFixture
         var input = new DenseTensor(Inputs, InputShape.Select(d => (int)d).ToArray());
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), input)]);
         return results.First().AsTensor<float>().ToArray();
+    }
+
+    /// <summary>Each rectifier's statistics on x, in the order the network runs them (PyTorch
+    /// lists its hooks' calls in that order too).</summary>
+    public static List<LayerEntropy> MeasureInExecutionOrder(ZooModel model, Tensor x)
+    {
+        var order = new List<string>();
+        var counters = model.Slots.ToDictionary(s => s.Key, s => new NeuronCounter(s.Value.Channels, false));
+        try
+        {
+            foreach (var (name, slot) in model.Slots) slot.Observer = new InOrder(name, counters[name], order);
+            model.Net.eval();
+            using var noGrad = no_grad();
+            using var y = model.Net.call(x);
+            return order.Select(s => counters[s].Result(s, EntropyEstimator.Dataset)).ToList();
+        }
+        finally
+        {
+            foreach (var slot in model.Slots.Values) slot.Observer = null;
+            foreach (var c in counters.Values) c.Dispose();
+        }
+    }
+
+    sealed class InOrder(string name, IActivationObserver inner, List<string> order) : IActivationObserver
+    {
+        public void Observe(Tensor preActivation, int channelDim)
+        {
+            order.Add(name);
+            inner.Observe(preActivation, channelDim);
+        }
     }
 
     /// <summary>Largest difference relative to the largest magnitude of the reference.</summary>

@@ -1,4 +1,3 @@
-using DepthPrune.Entropy;
 using DepthPrune.Models;
 using static TorchSharp.torch;
 
@@ -29,41 +28,16 @@ public class OnnxImportTests
     {
         var fixture = new OnnxFixture(name);
         using var model = fixture.Import();
-        var sites = model.Structure.Activations;
-        Assert.Equal(fixture.Rectifiers.Count, sites.Count);
-        var counters = sites.ToDictionary(s => s, s => new NeuronCounter(model.Slots[s].Channels, false));
-        var byExecution = new List<string>();
-        try
+        using var x = fixture.InputTensor();
+        var measured = OnnxFixture.MeasureInExecutionOrder(model, x);
+        Assert.Equal(model.Structure.Activations.Count, measured.Count);   // each site runs once
+        Assert.Equal(fixture.Rectifiers.Count, measured.Count);
+        for (int i = 0; i < measured.Count; i++)
         {
-            foreach (var s in sites) model.Slots[s].Observer = new InOrder(s, counters[s], byExecution);
-            model.Net.eval();
-            using var noGrad = no_grad();
-            using var x = fixture.InputTensor();
-            using var y = model.Net.call(x);
-            Assert.Equal(sites.Count, byExecution.Count);
-            for (int i = 0; i < byExecution.Count; i++)
-            {
-                var ours = counters[byExecution[i]].Result(byExecution[i], EntropyEstimator.Dataset);
-                var reference = fixture.Rectifiers[i];
-                Assert.Equal(reference.Neurons, ours.Neurons);
-                Assert.True(Math.Abs(reference.Entropy - ours.Entropy) < 1e-4, $"{byExecution[i]}: entropy {ours.Entropy} vs PyTorch {reference.Entropy}");
-                Assert.True(reference.OnFraction.Zip(ours.OnFraction, (a, b) => Math.Abs(a - b)).Max() < 1e-3, $"{byExecution[i]}: ON fractions differ");
-            }
-        }
-        finally
-        {
-            foreach (var s in sites) model.Slots[s].Observer = null;
-            foreach (var c in counters.Values) c.Dispose();
-        }
-    }
-
-    /// <summary>PyTorch lists rectifier calls in execution order: so does this.</summary>
-    sealed class InOrder(string name, IActivationObserver inner, List<string> order) : IActivationObserver
-    {
-        public void Observe(Tensor preActivation, int channelDim)
-        {
-            order.Add(name);
-            inner.Observe(preActivation, channelDim);
+            var (ours, reference) = (measured[i], fixture.Rectifiers[i]);
+            Assert.Equal(reference.Neurons, ours.Neurons);
+            Assert.True(Math.Abs(reference.Entropy - ours.Entropy) < 1e-4, $"{ours.Name}: entropy {ours.Entropy} vs PyTorch {reference.Entropy}");
+            Assert.True(reference.OnFraction.Zip(ours.OnFraction, (a, b) => Math.Abs(a - b)).Max() < 1e-3, $"{ours.Name}: ON fractions differ");
         }
     }
 }

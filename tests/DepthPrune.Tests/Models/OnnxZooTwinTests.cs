@@ -1,4 +1,3 @@
-using DepthPrune.Entropy;
 using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Models.Import;
@@ -10,31 +9,6 @@ namespace DepthPrune.Tests.Models;
 /// given the same weights (the exporter folded BatchNorm into the convs; the zoo keeps it).</summary>
 public class OnnxZooTwinTests
 {
-    /// <summary>Each site's entropy on the fixture's images, in execution order.</summary>
-    static List<(string Site, double Entropy)> Entropies(ZooModel model, Tensor x)
-    {
-        var order = new List<string>();
-        var counters = model.Slots.ToDictionary(s => s.Key, s => new NeuronCounter(s.Value.Channels, false));
-        try
-        {
-            foreach (var (name, slot) in model.Slots) slot.Observer = new Recorder(name, counters[name], order);
-            model.Net.eval();
-            using var noGrad = no_grad();
-            using var y = model.Net.call(x);
-            return order.Select(s => (s, counters[s].Result(s, EntropyEstimator.Dataset).Entropy)).ToList();
-        }
-        finally
-        {
-            foreach (var slot in model.Slots.Values) slot.Observer = null;
-            foreach (var c in counters.Values) c.Dispose();
-        }
-    }
-
-    sealed class Recorder(string name, IActivationObserver inner, List<string> order) : IActivationObserver
-    {
-        public void Observe(Tensor z, int channelDim) { order.Add(name); inner.Observe(z, channelDim); }
-    }
-
     [Fact]
     public void Imported_and_zoo_resnet18_with_the_same_weights_agree_on_entropies_removals_and_folded_depth()
     {
@@ -45,8 +19,8 @@ public class OnnxZooTwinTests
         StateDictFile.Apply(zoo, StateDictFile.Read(weights), weights);
 
         using var x = fixture.InputTensor();
-        var ours = Entropies(imported, x);
-        var twin = Entropies(zoo, x);
+        var ours = OnnxFixture.MeasureInExecutionOrder(imported, x).Select(l => (Site: l.Name, l.Entropy)).ToList();
+        var twin = OnnxFixture.MeasureInExecutionOrder(zoo, x).Select(l => (Site: l.Name, l.Entropy)).ToList();
         Assert.Equal(twin.Count, ours.Count);
         for (int i = 0; i < ours.Count; i++)
             Assert.True(Math.Abs(ours[i].Entropy - twin[i].Entropy) < 1e-4, $"{ours[i].Site} vs {twin[i].Site}: {ours[i].Entropy} vs {twin[i].Entropy}");
