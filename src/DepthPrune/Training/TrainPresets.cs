@@ -44,7 +44,7 @@ public static class TrainPresets
         // CPU: a few epochs, milestones moved proportionally, narrow models on the big sets.
         int epochs = dataset is "fashion-mnist" or "mnist" ? 2 : Math.Max(2, paper.Epochs / 40);
         int[] milestones = paper.Milestones.Select(m => Math.Max(1, (int)Math.Round((double)m * epochs / paper.Epochs))).Distinct().ToArray();
-        bool big = model is not ("lenet5" or "mlp");
+        bool big = model is not ("lenet5" or "mlp") && !model.StartsWith("onnx:", StringComparison.Ordinal);   // an imported network keeps its widths
         double width = big ? 0.25 : 1.0;
         int? subset = dataset is "cifar10" or "tiny-imagenet" ? 10000 : null;
         var cpu = paper with
