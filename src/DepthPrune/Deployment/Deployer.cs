@@ -34,7 +34,7 @@ public sealed record DeploymentReport(NetworkCost Original, NetworkCost Folded, 
 public static class Deployer
 {
     /// <summary>The model as any exporter writes it: BatchNorms folded into their layers, nothing merged.</summary>
-    public static Onnx.ModelProto Exported(ZooModel model, Compute compute) => OnnxExport.Build(Folder.Compile(model), model.Options, model.Name, compute.Device);
+    public static Onnx.ModelProto Exported(ZooModel model, Compute compute) => OnnxExport.Build(Folder.Compile(model), model.Options, model.Name, compute.Device, model.InputName, model.OutputName);
 
     /// <summary>Throws NotSupportedException (naming the op) for a structure that does not run as written.</summary>
     public static DeploymentReport Deploy(ZooModel model, DataBundle data, DeploySettings settings, Compute compute, IProgress<TrainProgress>? progress = null)
@@ -62,7 +62,7 @@ public static class Deployer
         long bytes = 0;
         if (settings.OnnxPath is { } onnxPath)
         {
-            OnnxExport.Write(OnnxExport.Build(stages, model.Options, model.Name, compute.Device), onnxPath);
+            OnnxExport.Write(OnnxExport.Build(stages, model.Options, model.Name, compute.Device, model.InputName, model.OutputName), onnxPath);
             bytes = new FileInfo(onnxPath).Length;
             onnx = OnnxCheck.Compare(onnxPath, folded, loader);
         }

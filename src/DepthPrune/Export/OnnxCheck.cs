@@ -22,8 +22,8 @@ public static class OnnxCheck
     {
         using var inputs = x.cpu().contiguous();
         var input = new DenseTensor(inputs.data<float>().ToArray(), inputs.shape.Select(d => (int)d).ToArray());
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExport.Input, input)]);
-        var logits = results.First(r => r.Name == OnnxExport.Output).AsTensor<float>();
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.Single(), input)]);
+        var logits = results.First(r => r.Name == session.OutputMetadata.Keys.Single()).AsTensor<float>();
         return tensor(logits.ToArray(), logits.Dimensions.ToArray().Select(d => (long)d).ToArray());
     }
 }

@@ -13,24 +13,25 @@ using F = TorchSharp.torch.nn.functional;
 namespace DepthPrune.Export;
 
 /// <summary>Writes fold stages (a folded network, or a model compiled without merges) as an ONNX
-/// model: input "input" [batch, C, H, W], output "logits" [batch, classes]. Shapes are traced by
+/// model: input "input" [batch, C, H, W], output "logits" [batch, classes] (or the names given).
+/// Shapes are traced by
 /// running the stages once on a zero image, so pooling is exported for the sizes it really sees.</summary>
 public static class OnnxExport
 {
     public const int Opset = 17;
     public const string Input = "input", Output = "logits";
 
-    public static ModelProto Build(IReadOnlyList<FoldStage> stages, ModelOptions options, string name, Device? device = null)
+    public static ModelProto Build(IReadOnlyList<FoldStage> stages, ModelOptions options, string name, Device? device = null, string input = Input, string output = Output)
     {
         var graph = new OnnxGraph();
         graph.Graph.Name = name;
-        graph.Graph.Input.Add(Value(Input, ["batch", options.InChannels, options.InputSize, options.InputSize]));
+        graph.Graph.Input.Add(Value(input, ["batch", options.InChannels, options.InputSize, options.InputSize]));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var sample = zeros(2, options.InChannels, options.InputSize, options.InputSize, device: device);
-        var (last, result) = Emit(graph, stages, Input, sample);
-        graph.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = Output, Input = { last }, Output = { Output } });
-        graph.Graph.Output.Add(Value(Output, ["batch", result.shape[1]]));
+        var (last, result) = Emit(graph, stages, input, sample);
+        graph.Graph.Node.Add(new NodeProto { OpType = "Identity", Name = output, Input = { last }, Output = { output } });
+        graph.Graph.Output.Add(Value(output, ["batch", result.shape[1]]));
         var model = new ModelProto { IrVersion = 8, ProducerName = "depthprune", ProducerVersion = typeof(OnnxExport).Assembly.GetName().Version?.ToString(3) ?? "", Graph = graph.Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         return model;

@@ -26,9 +26,10 @@ public sealed class OnnxPairTiming : IDisposable
     /// <summary>Median milliseconds of (first, second) on one batch of the given input values.</summary>
     public (double FirstMs, double SecondMs) Time(float[] input, int[] shape, int repeats)
     {
-        var feed = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.Input, new DenseTensor(input, shape)) };
-        void Run(InferenceSession session) { using var results = session.Run(feed); }
-        var medians = Runtime.Timing.Interleaved(repeats, () => Run(first), () => Run(second));
+        NamedOnnxValue[] Feed(InferenceSession session) => [NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.Single(), new DenseTensor(input, shape))];
+        var (firstFeed, secondFeed) = (Feed(first), Feed(second));
+        void Run(InferenceSession session, NamedOnnxValue[] feed) { using var results = session.Run(feed); }
+        var medians = Runtime.Timing.Interleaved(repeats, () => Run(first, firstFeed), () => Run(second, secondFeed));
         return (medians[0] * 1000, medians[1] * 1000);
     }
 

@@ -14,6 +14,9 @@ public sealed class ZooModel : IDisposable
     public IReadOnlyDictionary<string, ActivationSlot> Slots { get; }
     /// <summary>The ONNX file an imported network was built from (checkpoints keep it); null for the zoo.</summary>
     public byte[]? OnnxSource { get; init; }
+    /// <summary>The names its ONNX export gives the input and the output (an imported network's own).</summary>
+    public string InputName { get; init; } = "input";
+    public string OutputName { get; init; } = "logits";
     readonly Dictionary<string, Module> modules;
 
     public ZooModel(string name, ModelOptions options, Module<Tensor, Tensor> net, SeqNode structure)

@@ -45,6 +45,10 @@ public class OnnxImportCliTests
         using var x = fixture.InputTensor();
         using var y = loaded.Model.Net.call(x);
         Assert.True(OnnxFixture.RelativeError(fixture.RunInOnnxRuntime(dir["run/best.onnx"]), y.data<float>().ToArray()) < 1e-4);
+        // Deployed under the names the file gave its input and output.
+        var deployed = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(dir["run/best.onnx"])).Graph;
+        Assert.Equal(["image"], deployed.Input.Select(i => i.Name));
+        Assert.Equal(["scores"], deployed.Output.Select(o => o.Name));
     }
 
     [Fact]

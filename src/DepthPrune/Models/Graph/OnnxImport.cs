@@ -57,7 +57,7 @@ public static class OnnxImport
 
         var derived = GraphStructure.Derive(units, input, output, source);
         var net = derived.Program(input, output, constants);
-        return new ZooModel(ModelName(source), options, net, derived.Root) { OnnxSource = bytes };
+        return new ZooModel(ModelName(source), options, net, derived.Root) { OnnxSource = bytes, InputName = input, OutputName = graph.Output[0].Name };
     }
 
     /// <summary>The input's channels and square side from the file (a dynamic side needs inputSize).</summary>
