@@ -219,8 +219,8 @@ static class GraphUnits
     }
 
     /// <summary>Running statistics follow torch's default momentum (0.1), not the file's: CNTK writes
-    /// 0.988, which kept a fine-tuned ImageNet network's statistics mostly ImageNet's after 170
-    /// batches of new data (eval top-1 at chance while training top-1 was 68%).</summary>
+    /// 0.988, under which ImageNet's statistics still outweighed the new data's after 170 batches of
+    /// fine-tuning (eval top-1 at chance while training top-1 was 68%).</summary>
     static BatchNorm2d NormModule(NodeProto node, IReadOnlyDictionary<string, Tensor> constants)
     {
         var scale = constants[node.Input[1]];
