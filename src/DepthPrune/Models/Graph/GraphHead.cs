@@ -19,7 +19,7 @@ static class GraphHead
         {
             units[last] = new GraphUnit
             {
-                Name = scores.Name, Kind = UnitKind.Weight, Node = scores.Node, DataInputs = scores.DataInputs, Outputs = scores.Outputs, Index = scores.Index,
+                Name = scores.Name, Kind = UnitKind.Weight, Node = scores.Node, DataInputs = scores.DataInputs, Outputs = scores.Outputs,
                 Modules = [(scores.Modules[0].Name, Linear(old.in_features, classes))],
             };
             return output;
@@ -29,18 +29,17 @@ static class GraphHead
         if (!vector && !pooledMap)
             throw new Runtime.UsageException($"{source}: output '{output}' has shape [{string.Join(",", shape)}] for one image; a head attaches to features [N, F] or [N, F, 1, 1]");
         string features = output;
-        int index = units.Max(u => u.Index) + 1;
         if (pooledMap)
         {
             var flatten = new NodeProto { OpType = "Flatten", Name = Name + "_flatten", Input = { output }, Output = { Name + ":flat" } };
             var op = new GraphOp(Name + "_flatten", flatten, 0, 0, [null]);
-            units.Add(new GraphUnit { Name = op.GetName(), Kind = UnitKind.Op, Node = flatten, DataInputs = [output], Outputs = [Name + ":flat"], Index = index++, Modules = [(op.GetName(), op)] });
+            units.Add(new GraphUnit { Name = op.GetName(), Kind = UnitKind.Op, Node = flatten, DataInputs = [output], Outputs = [Name + ":flat"], Modules = [(op.GetName(), op)] });
             features = Name + ":flat";
         }
         var node = new NodeProto { OpType = "Gemm", Name = Name, Input = { features }, Output = { Name + ":scores" } };
         units.Add(new GraphUnit
         {
-            Name = Name, Kind = UnitKind.Weight, Node = node, DataInputs = [features], Outputs = [Name + ":scores"], Index = index,
+            Name = Name, Kind = UnitKind.Weight, Node = node, DataInputs = [features], Outputs = [Name + ":scores"],
             Modules = [(Name, Linear(shape[1], classes))],
         });
         return Name + ":scores";

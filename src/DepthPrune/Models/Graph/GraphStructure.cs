@@ -74,7 +74,7 @@ public sealed class GraphStructure
                 bool firstIsMain = Weights(first) >= Weights(second);
                 items.Insert(0, new ResidualNode(new SeqNode(firstIsMain ? first : second), new SeqNode(firstIsMain ? second : first)));
             }
-            else items.Insert(0, Opaque(region.OrderBy(u => u.Index).ToList(), fork, unit));
+            else items.Insert(0, Opaque(units.Where(region.Contains).ToList(), fork, unit));   // file order: a pad before its conv
             value = fork;
         }
         return items;

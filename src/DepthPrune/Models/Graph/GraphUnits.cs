@@ -28,8 +28,6 @@ public sealed class GraphUnit
     /// <summary>The values from the data path it reads, in input order.</summary>
     public required IReadOnlyList<string> DataInputs { get; init; }
     public required IReadOnlyList<string> Outputs { get; init; }
-    /// <summary>Where it sits in the file's node order.</summary>
-    public required int Index { get; init; }
     /// <summary>Its modules, applied one after the other (conv then BatchNorm); none for a join.</summary>
     public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> Modules { get; init; } = [];
 
@@ -75,16 +73,15 @@ static class GraphUnits
         var units = new List<GraphUnit>();
         var fused = new HashSet<NodeProto>();
         using var noGrad = no_grad();
-        for (int index = 0; index < nodes.Count; index++)
+        foreach (var node in nodes)
         {
-            var node = nodes[index];
             if (fused.Contains(node)) continue;
             var dataInputs = node.Input.Where(i => !IsConstant(i)).ToList();
             string where = $"{source}: {Describe(node)}";
             GraphUnit Unit(UnitKind kind, IReadOnlyList<string> outputs, params (string, Module<Tensor, Tensor>)[] modules) => new()
             {
                 Name = modules.Length > 0 ? modules[0].Item1 : names.For(node, null),
-                Kind = kind, Node = node, DataInputs = dataInputs, Outputs = outputs, Index = index, Modules = modules,
+                Kind = kind, Node = node, DataInputs = dataInputs, Outputs = outputs, Modules = modules,
             };
             bool Used(string value) => value == graphOutput || consumers[value].Any();
             if (dataInputs.Count != 1 || node.Output.Count(Used) > 1)
@@ -105,14 +102,14 @@ static class GraphUnits
                         // Asymmetric pads (CNTK, TensorFlow SAME): a Pad step of its own, then an unpadded conv.
                         var pad = PadNode(node, name);
                         var padOp = new GraphOp(name + "_pad", pad, 0, 0, [null, tensor(PadValues(pads))]);
-                        units.Add(new GraphUnit { Name = padOp.GetName(), Kind = UnitKind.Op, Node = pad, DataInputs = dataInputs, Outputs = [pad.Output[0]], Index = index, Modules = [(padOp.GetName(), padOp)] });
+                        units.Add(new GraphUnit { Name = padOp.GetName(), Kind = UnitKind.Op, Node = pad, DataInputs = dataInputs, Outputs = [pad.Output[0]], Modules = [(padOp.GetName(), padOp)] });
                         convInputs = [pad.Output[0]];
                         pads = [0, 0, 0, 0];
                     }
                     var conv = ConvModule(node, w, Constant(node, 2), pads, where);
                     GraphUnit WeightUnit(IReadOnlyList<string> outputs, params (string, Module<Tensor, Tensor>)[] modules) => new()
                     {
-                        Name = name, Kind = UnitKind.Weight, Node = node, DataInputs = convInputs, Outputs = outputs, Index = index, Modules = modules,
+                        Name = name, Kind = UnitKind.Weight, Node = node, DataInputs = convInputs, Outputs = outputs, Modules = modules,
                     };
                     if (OnlyConsumer(output, "BatchNormalization") is { } bn && bn.Input.Skip(1).All(constants.ContainsKey) && shapes[output].Length == 4)
                     {
