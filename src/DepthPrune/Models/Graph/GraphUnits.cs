@@ -60,113 +60,121 @@ public sealed class GraphUnit
 
 /// <summary>Groups an imported graph's data nodes into units and builds their modules with the
 /// file's weights.</summary>
-static class GraphUnits
+sealed class GraphUnits
 {
+    readonly IReadOnlyDictionary<string, Tensor> constants;
+    readonly IReadOnlyDictionary<string, long[]> shapes;
+    readonly ILookup<string, NodeProto> consumers;
+    readonly string graphOutput, source;
+    readonly Names names = new();
+    readonly List<GraphUnit> units = [];
+    readonly HashSet<NodeProto> fused = [];
+
+    GraphUnits(List<NodeProto> nodes, IReadOnlyDictionary<string, Tensor> constants, IReadOnlyDictionary<string, long[]> shapes, string graphOutput, string source)
+    {
+        this.constants = constants;
+        this.shapes = shapes;
+        this.graphOutput = graphOutput;
+        this.source = source;
+        consumers = nodes.SelectMany(n => n.Input.Where(i => i.Length > 0).Select(i => (i, n))).ToLookup(p => p.i, p => p.n);
+    }
+
     public static List<GraphUnit> Build(List<NodeProto> nodes, IReadOnlyDictionary<string, Tensor> constants, IReadOnlyDictionary<string, long[]> shapes, string graphOutput, string source)
     {
-        var consumers = nodes.SelectMany(n => n.Input.Where(i => i.Length > 0).Select(i => (i, n))).ToLookup(p => p.i, p => p.n);
-        NodeProto? OnlyConsumer(string value, string op) => consumers[value].ToList() is [var c] && c.OpType == op ? c : null;
-        bool IsConstant(string name) => name.Length == 0 || constants.ContainsKey(name);
-        Tensor? Constant(NodeProto node, int i) => i < node.Input.Count && node.Input[i].Length > 0 ? constants.GetValueOrDefault(node.Input[i]) : null;
-
-        var names = new Names();
-        var units = new List<GraphUnit>();
-        var fused = new HashSet<NodeProto>();
+        var builder = new GraphUnits(nodes, constants, shapes, graphOutput, source);
         using var noGrad = no_grad();
-        foreach (var node in nodes)
+        foreach (var node in nodes.Where(n => !builder.fused.Contains(n))) builder.Add(node);
+        return builder.units;
+    }
+
+    void Add(NodeProto node)
+    {
+        var data = node.Input.Where(i => i.Length > 0 && !constants.ContainsKey(i)).ToList();
+        if (data.Count != 1 || node.Output.Count(Used) > 1) { units.Add(Unit(UnitKind.Join, node, data, [.. node.Output])); return; }
+        bool first = node.Input[0] == data[0];
+        if (first && node.OpType == "Conv" && Constant(node, 1) is { } w) Conv(node, data, w);
+        else if (first && node.OpType == "Gemm" && Constant(node, 1) is { Dimensions: 2 } b && Int(node, "transA", 0) == 0) Gemm(node, data, b);
+        else if (first && node.OpType == "MatMul" && Constant(node, 1) is { Dimensions: 2 } m) MatMul(node, data, m);
+        else if (first && Rectifier(node, constants) is { } kind && shapes[data[0]].Length >= 2) Activation(node, data, kind);
+        else if (first && node.OpType == "BatchNormalization" && shapes[data[0]].Length == 4 && node.Input.Skip(1).All(constants.ContainsKey))
+            units.Add(Unit(UnitKind.Op, node, data, [node.Output[0]], (names.For(node, null), NormModule(node, constants))));
+        else Op(node, data);
+    }
+
+    bool Used(string value) => value == graphOutput || consumers[value].Any();
+
+    NodeProto? OnlyConsumer(string value, string op) => consumers[value].ToList() is [var c] && c.OpType == op ? c : null;
+
+    Tensor? Constant(NodeProto node, int i) => i < node.Input.Count && node.Input[i].Length > 0 ? constants.GetValueOrDefault(node.Input[i]) : null;
+
+    GraphUnit Unit(UnitKind kind, NodeProto node, IReadOnlyList<string> data, IReadOnlyList<string> outputs, params (string, Module<Tensor, Tensor>)[] modules) => new()
+    {
+        Name = modules.Length > 0 ? modules[0].Item1 : names.For(node, null),
+        Kind = kind, Node = node, DataInputs = data, Outputs = outputs, Modules = modules,
+    };
+
+    /// <summary>A conv, with the BatchNorm that alone reads it; asymmetric pads (CNTK, TensorFlow
+    /// SAME) become a Pad step of their own before an unpadded conv.</summary>
+    void Conv(NodeProto node, IReadOnlyList<string> data, Tensor w)
+    {
+        string name = names.For(node, node.Input[1]);
+        var pads = OnnxOps.Window(node, w.shape[2..]).Pads;
+        if (OnnxOps.Symmetric(pads) is null)
         {
-            if (fused.Contains(node)) continue;
-            var dataInputs = node.Input.Where(i => !IsConstant(i)).ToList();
-            string where = $"{source}: {Describe(node)}";
-            GraphUnit Unit(UnitKind kind, IReadOnlyList<string> outputs, params (string, Module<Tensor, Tensor>)[] modules) => new()
-            {
-                Name = modules.Length > 0 ? modules[0].Item1 : names.For(node, null),
-                Kind = kind, Node = node, DataInputs = dataInputs, Outputs = outputs, Modules = modules,
-            };
-            bool Used(string value) => value == graphOutput || consumers[value].Any();
-            if (dataInputs.Count != 1 || node.Output.Count(Used) > 1)
-            {
-                units.Add(Unit(UnitKind.Join, [.. node.Output]));
-                continue;
-            }
-            string output = node.Output[0];
-            switch (node.OpType)
-            {
-                case "Conv" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } w:
-                {
-                    string name = names.For(node, node.Input[1]);
-                    var pads = OnnxOps.Window(node, w.shape[2..]).Pads;
-                    var convInputs = dataInputs;
-                    if (OnnxOps.Symmetric(pads) is null)
-                    {
-                        // Asymmetric pads (CNTK, TensorFlow SAME): a Pad step of its own, then an unpadded conv.
-                        var pad = PadNode(node, name);
-                        var padOp = new GraphOp(name + "_pad", pad, 0, 0, [null, tensor(PadValues(pads))]);
-                        units.Add(new GraphUnit { Name = padOp.GetName(), Kind = UnitKind.Op, Node = pad, DataInputs = dataInputs, Outputs = [pad.Output[0]], Modules = [(padOp.GetName(), padOp)] });
-                        convInputs = [pad.Output[0]];
-                        pads = [0, 0, 0, 0];
-                    }
-                    var conv = ConvModule(node, w, Constant(node, 2), pads, where);
-                    GraphUnit WeightUnit(IReadOnlyList<string> outputs, params (string, Module<Tensor, Tensor>)[] modules) => new()
-                    {
-                        Name = name, Kind = UnitKind.Weight, Node = node, DataInputs = convInputs, Outputs = outputs, Modules = modules,
-                    };
-                    if (OnlyConsumer(output, "BatchNormalization") is { } bn && bn.Input.Skip(1).All(constants.ContainsKey) && shapes[output].Length == 4)
-                    {
-                        fused.Add(bn);
-                        units.Add(WeightUnit([bn.Output[0]], (name, conv), (name + "_bn", NormModule(bn, constants))));
-                    }
-                    else units.Add(WeightUnit([output], (name, conv)));
-                    continue;
-                }
-                case "Gemm" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } b && b.dim() == 2 && Int(node, "transA", 0) == 0:
-                {
-                    float alpha = Float(node, "alpha", 1f), beta = Float(node, "beta", 1f);
-                    using var weight = (Int(node, "transB", 0) != 0 ? b : b.t()) * alpha;
-                    using var bias = Constant(node, 2) is { } c ? (c.flatten() * beta).expand(weight.shape[0]) : null;
-                    units.Add(Unit(UnitKind.Weight, [output], (names.For(node, node.Input[1]), LinearModule(weight, bias))));
-                    continue;
-                }
-                case "MatMul" when node.Input[0] == dataInputs[0] && Constant(node, 1) is { } b && b.dim() == 2:
-                {
-                    using var weight = b.t();
-                    var add = OnlyConsumer(output, "Add");
-                    var addend = add is null ? null : add.Input.Where(i => i != output).Select(i => constants.GetValueOrDefault(i)).FirstOrDefault();
-                    if (add is not null && addend is not null && addend.numel() == weight.shape[0])
-                    {
-                        fused.Add(add);
-                        using var bias = addend.flatten();
-                        units.Add(Unit(UnitKind.Weight, [add.Output[0]], (names.For(node, node.Input[1]), LinearModule(weight, bias))));
-                    }
-                    else units.Add(Unit(UnitKind.Weight, [output], (names.For(node, node.Input[1]), LinearModule(weight, null))));
-                    continue;
-                }
-            }
-            if (node.Input[0] == dataInputs[0] && Rectifier(node, constants) is { } kind)
-            {
-                var shape = shapes[node.Input[0]];
-                if (shape.Length >= 2)
-                {
-                    // Neurons lie last on token layouts, and after a linear layer on any layout
-                    // (ConvNeXt's [N, H, W, C]); on a conv's output they are dimension 1.
-                    bool tokens = shape.Length == 3 || units.LastOrDefault(u => u.Outputs.Contains(node.Input[0])) is { Kind: UnitKind.Weight, Modules: [(_, TorchSharp.Modules.Linear), ..] };
-                    var slot = new ActivationSlot(names.For(node, null), kind, tokens ? shape[^1] : shape[1], tokens ? -1 : 1)
-                    { NegativeSlope = kind == ActivationKind.LeakyReLU ? Float(node, "alpha", 0.01f) : 0.01 };
-                    units.Add(Unit(UnitKind.Activation, [output], (slot.GetName(), slot)));
-                    continue;
-                }
-            }
-            if (node.OpType == "BatchNormalization" && node.Input[0] == dataInputs[0] && shapes[node.Input[0]].Length == 4 && node.Input.Skip(1).All(constants.ContainsKey))
-            {
-                units.Add(Unit(UnitKind.Op, [output], (names.For(node, null), NormModule(node, constants))));
-                continue;
-            }
-            int used = Math.Max(0, node.Output.ToList().FindIndex(Used));
-            int dataInput = node.Input.IndexOf(dataInputs[0]);
-            var op = new GraphOp(names.For(node, null), node, dataInput, used, node.Input.Select((n, i) => i == dataInput ? null : Constant(node, i)).ToList());
-            units.Add(Unit(UnitKind.Op, [node.Output[used]], (op.GetName(), op)));
+            var pad = PadNode(node, name);
+            var padOp = new GraphOp(name + "_pad", pad, 0, 0, [null, tensor(PadValues(pads))]);
+            units.Add(Unit(UnitKind.Op, pad, data, [pad.Output[0]], (padOp.GetName(), padOp)));
+            data = [pad.Output[0]];
+            pads = [0, 0, 0, 0];
         }
-        return units;
+        var conv = ConvModule(node, w, Constant(node, 2), pads, $"{source}: {Describe(node)}");
+        string output = node.Output[0];
+        if (OnlyConsumer(output, "BatchNormalization") is { } bn && bn.Input.Skip(1).All(constants.ContainsKey) && shapes[output].Length == 4)
+        {
+            fused.Add(bn);
+            units.Add(Unit(UnitKind.Weight, node, data, [bn.Output[0]], (name, conv), (name + "_bn", NormModule(bn, constants))));
+        }
+        else units.Add(Unit(UnitKind.Weight, node, data, [output], (name, conv)));
+    }
+
+    void Gemm(NodeProto node, IReadOnlyList<string> data, Tensor b)
+    {
+        float alpha = Float(node, "alpha", 1f), beta = Float(node, "beta", 1f);
+        using var weight = (Int(node, "transB", 0) != 0 ? b : b.t()) * alpha;
+        using var bias = Constant(node, 2) is { } c ? (c.flatten() * beta).expand(weight.shape[0]) : null;
+        units.Add(Unit(UnitKind.Weight, node, data, [node.Output[0]], (names.For(node, node.Input[1]), LinearModule(weight, bias))));
+    }
+
+    /// <summary>A matmul by a constant, with the constant add that alone reads it as its bias.</summary>
+    void MatMul(NodeProto node, IReadOnlyList<string> data, Tensor b)
+    {
+        using var weight = b.t();
+        string output = node.Output[0];
+        var add = OnlyConsumer(output, "Add");
+        var addend = add?.Input.Where(i => i != output).Select(i => constants.GetValueOrDefault(i)).FirstOrDefault();
+        bool withBias = addend is not null && addend.numel() == weight.shape[0];
+        if (withBias) fused.Add(add!);
+        using var bias = withBias ? addend!.flatten() : null;
+        units.Add(Unit(UnitKind.Weight, node, data, [withBias ? add!.Output[0] : output], (names.For(node, node.Input[1]), LinearModule(weight, bias))));
+    }
+
+    /// <summary>Neurons lie last on token layouts, and after a linear layer on any layout
+    /// (ConvNeXt's [N, H, W, C]); on a conv's output they are dimension 1.</summary>
+    void Activation(NodeProto node, IReadOnlyList<string> data, ActivationKind kind)
+    {
+        var shape = shapes[data[0]];
+        bool last = shape.Length == 3 || units.LastOrDefault(u => u.Outputs.Contains(data[0])) is { Kind: UnitKind.Weight, Modules: [(_, TorchSharp.Modules.Linear), ..] };
+        var slot = new ActivationSlot(names.For(node, null), kind, last ? shape[^1] : shape[1], last ? -1 : 1)
+        { NegativeSlope = kind == ActivationKind.LeakyReLU ? Float(node, "alpha", 0.01f) : 0.01 };
+        units.Add(Unit(UnitKind.Activation, node, data, [node.Output[0]], (slot.GetName(), slot)));
+    }
+
+    void Op(NodeProto node, IReadOnlyList<string> data)
+    {
+        int output = Math.Max(0, node.Output.ToList().FindIndex(Used));
+        int dataInput = node.Input.IndexOf(data[0]);
+        var op = new GraphOp(names.For(node, null), node, dataInput, output, node.Input.Select((_, i) => i == dataInput ? null : Constant(node, i)).ToList());
+        units.Add(Unit(UnitKind.Op, node, data, [node.Output[output]], (op.GetName(), op)));
     }
 
     /// <summary>ReLU, ReLU6 (Clip to [0, 6]), LeakyReLU and exact GELU are removable; null otherwise.</summary>
