@@ -15,8 +15,6 @@ public sealed record JobSetup(string ModelName, DataOptions Data, TrainOptions T
         if (data.TrainSubset is null && preset.TrainSubset is int subset) data = data with { TrainSubset = subset };
         return new JobSetup(modelArgs.Name(parsed), data, trainArgs.Read(parsed, preset.Options, seed), preset,
             bundle => modelArgs.Options(parsed, bundle.Classes, bundle.SampleShape, preset.Width),
-            bundle => modelArgs.OnnxPath(parsed) is null
-                ? ModelZoo.Create(modelArgs.Name(parsed), modelArgs.Options(parsed, bundle.Classes, bundle.SampleShape, preset.Width))
-                : modelArgs.Create(parsed, bundle.Classes, bundle.SampleShape));
+            bundle => modelArgs.Create(parsed, bundle.Classes, bundle.SampleShape, preset.Width));
     }
 }

@@ -83,10 +83,10 @@ public sealed class ModelArgs
             parsed.GetValue(inputSize) ?? (int?)dataShape?[1] ?? reference.InputSize);
     }
 
-    public ZooModel Create(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null) =>
+    public ZooModel Create(ParseResult parsed, int? dataClasses = null, long[]? dataShape = null, double? presetWidth = null) =>
         OnnxPath(parsed) is { } path
             ? Import(parsed, path, dataShape)
-            : ModelZoo.Create(Name(parsed), Options(parsed, dataClasses, dataShape));
+            : ModelZoo.Create(Name(parsed), Options(parsed, dataClasses, dataShape, presetWidth));
 
     /// <summary>An imported network: its file decides all but a free input side and a new head (--classes).</summary>
     ZooModel Import(ParseResult parsed, string path, long[]? dataShape) =>
