@@ -34,6 +34,8 @@ static class CompressSummary
         top1_dense = c.Run.DenseTop1, top1_deployed = c.Deployed.Test.Top1Candidate, depth_dense = c.Run.Dense!.Depth, depth_deployed = c.Deployed.Folded.Depth,
         macs_dense = c.Run.Dense.Macs, macs_deployed = c.Deployed.Folded.Macs, dense_onnx = denseOnnx, deployed_onnx = c.Deployed.OnnxPath,
         onnxruntime = c.Latency.Select(p => new { batch = p.Batch, threads = p.Threads, dense_ms = p.OriginalMs, deployed_ms = p.FoldedMs, ratio = p.Ratio }).ToList(),
+        onnxruntime_imported_file = c.Deployed.Deployed.Where(p => p.Runtime == DeployedLatency.ImportedFile)
+            .Select(p => new { batch = p.Batch, threads = p.Threads, file_ms = p.OriginalMs, deployed_ms = p.FoldedMs, ratio = p.Ratio }).ToList(),
     };
 
     public static void Print(TextWriter output, IReadOnlyList<Column> columns, string denseOnnx)
@@ -51,6 +53,10 @@ static class CompressSummary
         foreach (int batch in DeployedLatency.Batches)
             Row($"ONNX Runtime batch {batch}", $"{columns[0].Latency.Single(p => p.Batch == batch).OriginalMs:F3} ms",
                 c => c.Latency.Single(p => p.Batch == batch) is var p ? $"{p.FoldedMs:F3} ms ({p.Ratio:F3}x)" : "");
+        // An imported network: the user's own file against each deployed one (timed in the deploy step).
+        foreach (var file in columns[0].Deployed.Deployed.Where(p => p.Runtime == DeployedLatency.ImportedFile))
+            Row($"vs imported, batch {file.Batch}", $"{file.OriginalMs:F3} ms",
+                c => c.Deployed.Deployed.FirstOrDefault(p => p.Runtime == file.Runtime && p.Batch == file.Batch) is { } p ? $"{p.FoldedMs:F3} ms ({p.Ratio:F3}x)" : "");
         Row("ONNX", Path.GetFileName(denseOnnx), c => Path.GetFileName(c.Deployed.OnnxPath!));
         var t = columns[0].Latency[0];
         output.WriteLine($"(ONNX files in {Path.GetDirectoryName(Path.GetFullPath(denseOnnx))}; each deployed model timed side by side with the dense one, {t.Threads} threads, median of {DeploySettings.DefaultLatencyRepeats}; top-1 on the test split)");

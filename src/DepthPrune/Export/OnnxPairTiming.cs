@@ -12,14 +12,19 @@ public sealed class OnnxPairTiming : IDisposable
     readonly SessionOptions options;
     readonly InferenceSession first, second;
 
-    public OnnxPairTiming(Onnx.ModelProto first, Onnx.ModelProto second, int threads)
+    public OnnxPairTiming(Onnx.ModelProto first, Onnx.ModelProto second, int threads) : this(first.ToByteArray(), second.ToByteArray(), threads) { }
+
+    public OnnxPairTiming(byte[] first, byte[] second, int threads)
     {
         options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
         // Two sessions timed in turn: spinning pool threads of one would steal the cores of the other.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        this.first = new InferenceSession(first.ToByteArray(), options);
-        this.second = new InferenceSession(second.ToByteArray(), options);
+        this.first = new InferenceSession(first, options);
+        this.second = new InferenceSession(second, options);
     }
+
+    /// <summary>Whether both graphs take a batch of this size (a file may fix its batch dimension).</summary>
+    public bool TakesBatch(int batch) => new[] { first, second }.All(s => s.InputMetadata.Values.Single().Dimensions[0] is var d && (d <= 0 || d == batch));
 
     public static int WeightLayers(Onnx.ModelProto graph) => graph.Graph.Node.Count(n => n.OpType is "Conv" or "Gemm" or "MatMul");
 

@@ -49,6 +49,24 @@ public class OnnxImportCliTests
         var deployed = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(dir["run/best.onnx"])).Graph;
         Assert.Equal(["image"], deployed.Input.Select(i => i.Name));
         Assert.Equal(["scores"], deployed.Output.Select(o => o.Name));
+        // Timed beside the user's own file in ONNX Runtime, at both batch sizes (the file's batch is open).
+        var fold = Assert.Single(DepthPrune.Reporting.FoldSummary.All(dir["run"]));
+        int fileLayers = ModelProto.Parser.ParseFrom(File.ReadAllBytes(fixture.Path)).Graph.Node.Count(n => n.OpType is "Conv" or "Gemm" or "MatMul");
+        var againstFile = fold.Deployed!.Where(p => p.Runtime == DepthPrune.Export.DeployedLatency.ImportedFile).ToList();
+        Assert.Equal([1, 64], againstFile.Select(p => p.Batch));
+        Assert.All(againstFile, p => Assert.True(p.OriginalMs > 0 && p.FoldedMs > 0 && p.OriginalLayers == fileLayers));
+    }
+
+    [Fact]
+    public void A_file_with_a_fixed_batch_is_timed_only_at_that_batch()
+    {
+        var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(new OnnxFixture("resnet18.opset13").Path));
+        var open = Google.Protobuf.MessageExtensions.ToByteArray(model);
+        model.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimValue = 1;
+        model.Graph.Output[0].Type.TensorType.Shape.Dim[0].DimValue = 1;
+        using var timing = new DepthPrune.Export.OnnxPairTiming(Google.Protobuf.MessageExtensions.ToByteArray(model), open, 1);
+        Assert.True(timing.TakesBatch(1));
+        Assert.False(timing.TakesBatch(64));
     }
 
     [Fact]
