@@ -158,9 +158,16 @@ public static class OnnxExport
             ActivationKind.ReLU => g.Node("Relu", [x]),
             ActivationKind.ReLU6 => g.Node("Clip", [x, g.Constant("zero", [0f]), g.Constant("six", [6f])]),
             ActivationKind.LeakyReLU => g.Node("LeakyRelu", [x], Float("alpha", (float)slot.NegativeSlope)),
+            ActivationKind.PReLU => g.Node("PRelu", [x, PReluSlopes(g, slot, perNeuron)]),
             _ => Gelu(g, x),
         };
         return slot.Alive is null ? y : g.Node("Mul", [y, g.Constant(slot.GetName() + ".alive", slot.Alive, perNeuron)]);
+    }
+
+    static string PReluSlopes(OnnxGraph g, ActivationSlot slot, long[] perNeuron)
+    {
+        using var slopes = slot.Weight!.detach().reshape(slot.Weight.numel() == 1 ? [1] : perNeuron);
+        return g.Constant(slot.GetName() + ".weight", slopes);
     }
 
     /// <summary>Exact GELU, x * (1 + erf(x / sqrt 2)) / 2, from opset-17 operators.</summary>

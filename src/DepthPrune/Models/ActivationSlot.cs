@@ -5,7 +5,7 @@ using static TorchSharp.torch.nn;
 
 namespace DepthPrune.Models;
 
-public enum ActivationKind { ReLU, ReLU6, LeakyReLU, GELU }
+public enum ActivationKind { ReLU, ReLU6, LeakyReLU, GELU, PReLU }
 
 /// <summary>What an activation slot currently computes.</summary>
 public enum SlotMode
@@ -28,7 +28,8 @@ public interface IActivationObserver
 
 /// <summary>Every non-linearity of a zoo model is one of these, addressable by its module name,
 /// so methods can measure it (observer), remove it (Identity), mask it or swap it for PReLU.
-/// It holds no parameters unless it is in PReLU mode, so state_dicts stay torchvision-compatible.</summary>
+/// It holds no parameters unless it is in PReLU mode, so state_dicts stay torchvision-compatible;
+/// a PReLU kind (imported networks) owns its learned slopes as "weight", as torch's PReLU does.</summary>
 public sealed class ActivationSlot : Module<Tensor, Tensor>
 {
     public ActivationKind Kind { get; }
@@ -46,12 +47,30 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
     /// <summary>LeakyReLU's slope for negative inputs (imported networks bring their own).</summary>
     public double NegativeSlope { get; init; } = 0.01;
 
+    /// <summary>A PReLU kind's slopes for negative inputs: one per neuron, or one for the layer.</summary>
+    public Parameter? Weight { get; }
+
     public ActivationSlot(string name, ActivationKind kind, long channels, int channelDim) : base(name)
     {
+        if (kind == ActivationKind.PReLU) throw new ArgumentException($"{name}: a PReLU slot needs its slopes (ActivationSlot.Parametric)");
         Kind = kind;
         Channels = channels;
         ChannelDim = channelDim;
     }
+
+    ActivationSlot(string name, long channels, int channelDim, Tensor slopes) : base(name)
+    {
+        if (slopes.numel() != 1 && slopes.numel() != channels)
+            throw new ArgumentException($"{name}: {slopes.numel()} PReLU slopes for {channels} neurons; expected 1 or {channels}");
+        Kind = ActivationKind.PReLU;
+        Channels = channels;
+        ChannelDim = channelDim;
+        Weight = new Parameter(slopes.flatten().to(ScalarType.Float32).clone());
+        register_parameter("weight", Weight);
+    }
+
+    /// <summary>A PReLU: max(0, x) + slope * min(0, x), slopes learned per neuron or per layer.</summary>
+    public static ActivationSlot Parametric(string name, long channels, int channelDim, Tensor slopes) => new(name, channels, channelDim, slopes);
 
     public override Tensor forward(Tensor input)
     {
@@ -71,6 +90,7 @@ public sealed class ActivationSlot : Module<Tensor, Tensor>
                     ActivationKind.ReLU => nn.functional.relu(input),
                     ActivationKind.ReLU6 => nn.functional.relu6(input),
                     ActivationKind.LeakyReLU => nn.functional.leaky_relu(input, NegativeSlope),
+                    ActivationKind.PReLU => where(input.ge(0), input, input.mul(Weight!.numel() == 1 ? Weight : Weight.reshape(MaskShape(input)))),
                     _ => nn.functional.gelu(input),
                 };
                 if (Alive is null) return output;

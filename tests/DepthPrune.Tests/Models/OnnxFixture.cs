@@ -15,7 +15,7 @@ sealed class OnnxFixture
     public static readonly string[] Names =
     [
         "resnet18.opset13", "resnet18.opset17", "mobilenet_v2.opset13", "mobilenet_v2.opset17", "vgg11_bn.opset13",
-        "mobilenet_v3_small.opset13", "squeezenet1_1.opset13", "shufflenet_v2.opset13", "convnext.opset13", "convnext.opset17",
+        "mobilenet_v3_small.opset13", "squeezenet1_1.opset13", "shufflenet_v2.opset13", "convnext.opset13", "convnext.opset17", "prelu_net.opset13",
     ];
 
     public static IEnumerable<object[]> All() => Names.Select(n => new object[] { n });

@@ -38,6 +38,7 @@ public class OnnxImportRunTests
     [InlineData("shufflenet_v2.opset13")]        // split, concat and channel-shuffle regions
     [InlineData("mobilenet_v3_small.opset13")]   // squeeze-and-excitation regions inside residual blocks
     [InlineData("convnext.opset13")]             // GELU in its Erf form, decomposed LayerNorm, token linears
+    [InlineData("prelu_net.opset13")]            // PReLU slopes per channel and per layer, trained with the rest
     public void Easier_runs_two_iterations_and_the_best_checkpoint_folds_and_exports(string name)
     {
         var fixture = new OnnxFixture(name);

@@ -164,9 +164,24 @@ sealed class GraphUnits
     {
         var shape = shapes[data[0]];
         bool last = shape.Length == 3 || units.LastOrDefault(u => u.Outputs.Contains(data[0])) is { Kind: UnitKind.Weight, Modules: [(_, TorchSharp.Modules.Linear), ..] };
-        var slot = new ActivationSlot(names.For(node, null), kind, last ? shape[^1] : shape[1], last ? -1 : 1)
-        { NegativeSlope = kind == ActivationKind.LeakyReLU ? Float(node, "alpha", 0.01f) : 0.01 };
+        long channels = last ? shape[^1] : shape[1];
+        Tensor? slopes = kind == ActivationKind.PReLU ? PReluSlopes(node, shape, last ? shape.Length - 1 : 1) : null;
+        if (kind == ActivationKind.PReLU && slopes is null) { Op(node, data); return; }   // runs as the file says, not removable
+        string name = names.For(node, null);
+        var slot = slopes is not null
+            ? ActivationSlot.Parametric(name, channels, last ? -1 : 1, slopes)
+            : new ActivationSlot(name, kind, channels, last ? -1 : 1) { NegativeSlope = kind == ActivationKind.LeakyReLU ? Float(node, "alpha", 0.01f) : 0.01 };
         units.Add(Unit(UnitKind.Activation, node, data, [node.Output[0]], (slot.GetName(), slot)));
+    }
+
+    /// <summary>PRelu's slope when it is one value or one per neuron along the neuron axis ([C, 1, 1]
+    /// on [N, C, H, W]; [C] on [N, ..., C]); null for any other broadcast.</summary>
+    Tensor? PReluSlopes(NodeProto node, long[] input, int axis)
+    {
+        var slope = Constant(node, 1)!;
+        long[] aligned = [.. Enumerable.Repeat(1L, input.Length - (int)slope.dim()), .. slope.shape];
+        bool perNeuron = aligned.Select((d, i) => d == 1 || i == axis).All(ok => ok) && aligned[axis] == input[axis];
+        return slope.numel() == 1 || perNeuron ? slope : null;
     }
 
     void Op(NodeProto node, IReadOnlyList<string> data)
@@ -177,7 +192,7 @@ sealed class GraphUnits
         units.Add(Unit(UnitKind.Op, node, data, [node.Output[output]], (op.GetName(), op)));
     }
 
-    /// <summary>ReLU, ReLU6 (Clip to [0, 6]), LeakyReLU and exact GELU are removable; null otherwise.</summary>
+    /// <summary>ReLU, ReLU6 (Clip to [0, 6]), LeakyReLU, PReLU with constant slopes and exact GELU are removable; null otherwise.</summary>
     static ActivationKind? Rectifier(NodeProto node, IReadOnlyDictionary<string, Tensor> constants)
     {
         double? Bound(int input, string attribute)
@@ -190,6 +205,7 @@ sealed class GraphUnits
         {
             "Relu" => ActivationKind.ReLU,
             "LeakyRelu" => ActivationKind.LeakyReLU,
+            "PRelu" when constants.ContainsKey(node.Input[1]) => ActivationKind.PReLU,
             "Gelu" when (Text(node, "approximate") ?? "none") == "none" => ActivationKind.GELU,
             "Clip" when Bound(1, "min") == 0 && Bound(2, "max") == 6 => ActivationKind.ReLU6,
             "Clip" when Bound(1, "min") == 0 && Bound(2, "max") is null => ActivationKind.ReLU,

@@ -44,7 +44,7 @@ static class OnnxOps
             case "Relu": return F.relu(In(0));
             case "Clip": return Clip(node, In(0), Optional(1), Optional(2));
             case "LeakyRelu": return F.leaky_relu(In(0), Float(node, "alpha", 0.01f));
-            case "PRelu": return F.prelu(In(0), In(1).flatten());
+            case "PRelu": return where(In(0).ge(0), In(0), In(0).mul(In(1)));   // the slope broadcasts as ONNX says, not per channel only
             case "Gelu": return Gelu(node, In(0));
             case "Sigmoid": return In(0).sigmoid();
             case "HardSigmoid": return (In(0) * Float(node, "alpha", 0.2f) + Float(node, "beta", 0.5f)).clamp(0, 1);
