@@ -94,7 +94,7 @@ public static class OnnxExport
             return (g.Node("Add", [y, g.Constant(layer.Name + ".bias", layer.Bias)]), output);
         }
         string b = g.Constant(layer.Name + ".bias", layer.Bias);
-        bool flattens = AffineLayer.Flattens(sample.shape, layer.Weight.shape[1]);
+        bool flattens = DescribedNet.Flattens(sample.shape, layer.Weight.shape[1]);
         if (flattens) x = g.Node("Flatten", [x], Int("axis", 1));
         if (flattens || sample.dim() == 2)
             return (g.Node("Gemm", [x, g.Constant(layer.Name + ".weight", layer.Weight), b], Int("transB", 1)), output);

@@ -100,19 +100,13 @@ public sealed class AffineLayer : IDisposable
     {
         if (Conv is not { } c)
         {
-            using var flat = LinearInput(x, Weight.shape[1]);
+            using var flat = DescribedNet.LinearInput(x, Weight.shape[1]);
             return nn.functional.linear(flat, Weight, Bias);
         }
         using var y = nn.functional.conv2d(x, Weight, null, strides: c.Stride, padding: c.Padding, groups: c.Groups);
         using var bias = Bias.reshape(BiasShape);
         return y.add(bias);
     }
-
-    /// <summary>What a linear layer reads: [B, C, H, W] maps flattened (the models flatten between
-    /// their pool and classifier); token layouts [B, ..., in] as they are.</summary>
-    public static bool Flattens(long[] shape, long inFeatures) => shape.Length > 2 && shape[^1] != inFeatures;
-
-    internal static Tensor LinearInput(Tensor x, long inFeatures) => Flattens(x.shape, inFeatures) ? x.flatten(1) : x.alias();
 
     /// <summary>The bias as it broadcasts against the output: [out, 1, 1] or [out, H, W] for a conv.</summary>
     public long[] BiasShape => Conv is null ? [Outputs] : Bias.dim() == 1 ? [Outputs, 1, 1] : Bias.shape;
@@ -195,7 +189,7 @@ public sealed class AffineLayer : IDisposable
 }
 
 /// <summary>A linear layer that flattens a map first, as the models do between their pool and
-/// classifier (not always as a module of its own); see <see cref="AffineLayer.Flattens"/>.</summary>
+/// classifier (not always as a module of its own); see <see cref="DescribedNet.Flattens"/>.</summary>
 sealed class FlattenLinear : nn.Module<Tensor, Tensor>
 {
     public Linear Linear { get; }
@@ -208,7 +202,7 @@ sealed class FlattenLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var input = AffineLayer.LinearInput(x, Linear.in_features);
+        using var input = DescribedNet.LinearInput(x, Linear.in_features);
         return Linear.call(input);
     }
 }

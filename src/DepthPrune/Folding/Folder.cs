@@ -12,9 +12,8 @@ public static class Folder
     /// its qkv and proj) stays inside that op.</summary>
     public static List<FoldStage> Compile(ZooModel model)
     {
-        var ops = model.Structure.Walk().OfType<OpNode>().Select(o => o.Name).ToList();
         var stages = new List<FoldStage>();
-        Append(model, model.Structure.Root, stages, w => ops.Any(op => Inside(w, op)));
+        Append(model, model.Structure.Root, stages, model.Structure.RunByOp);
         model.Net.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -22,8 +21,6 @@ public static class Folder
         Trace(stages, zeros(1, o.InChannels, o.InputSize, o.InputSize, device: model.Weight(model.Structure.WeightLayers[0]).device));
         return stages;
     }
-
-    static bool Inside(WeightNode layer, string op) => layer.Module.StartsWith(op + ".", StringComparison.Ordinal);
 
     static void Append(ZooModel model, Node node, List<FoldStage> stages, Func<WeightNode, bool> insideOp)
     {
@@ -48,7 +45,7 @@ public static class Folder
             case OpNode op:
                 stages.Add(new ModuleStage(op.Name, model.Module(op.Name) as nn.Module<Tensor, Tensor>
                     ?? throw new NotSupportedException($"{model.Name}: op '{op.Name}' is not a tensor-to-tensor module"),
-                    model.Structure.WeightLayers.Count(w => Inside(w, op.Name))));
+                    model.Structure.LayersRunBy(op.Name)));
                 break;
             case RegionNode g:
                 stages.Add(new ModuleStage(g.Name, (nn.Module<Tensor, Tensor>)model.Module(g.Name), g.Layers));

@@ -14,6 +14,10 @@ public sealed record ActNode(string Slot) : Node;
 /// ends a linear chain, even a linear one: folding merges only layers that are adjacent.</summary>
 public sealed record OpNode(string Name) : Node;
 
+/// <summary>A module that acts only while training (dropout, stochastic depth) and is the identity
+/// in eval mode: the forward pass runs it; probes, counting, folding and export pass over it.</summary>
+public sealed record TrainingNode(string Module) : Node;
+
 /// <summary>A chain of nodes applied in order.</summary>
 public sealed record SeqNode(IReadOnlyList<Node> Items) : Node
 {
@@ -56,6 +60,15 @@ public sealed class Structure(SeqNode root)
     public IReadOnlyList<string> Activations => Walk().OfType<ActNode>().Select(a => a.Slot).ToList();
 
     public IReadOnlyList<WeightNode> WeightLayers => Walk().OfType<WeightNode>().ToList();
+
+    /// <summary>Weight layers that an op runs itself (Swin-T's attention runs its qkv and proj): they
+    /// are listed for probes and counting, but the op, not the chain, applies them.</summary>
+    public bool RunByOp(WeightNode layer) => Walk().OfType<OpNode>().Any(op => Inside(layer, op.Name));
+
+    /// <summary>How many weight layers the op runs itself.</summary>
+    public int LayersRunBy(string op) => WeightLayers.Count(w => Inside(w, op));
+
+    static bool Inside(WeightNode layer, string op) => layer.Module.StartsWith(op + ".", StringComparison.Ordinal);
 
     /// <summary>The activations of the top-level block (residual block, inverted residual,
     /// transformer block) that holds the slot; just the slot when it sits at the top level.</summary>

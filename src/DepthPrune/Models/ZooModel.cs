@@ -35,6 +35,9 @@ public sealed class ZooModel : IDisposable
         }
     }
 
+    /// <summary>A zoo network: its description is the one its forward pass runs.</summary>
+    public ZooModel(string name, ModelOptions options, DescribedNet net) : this(name, options, net, net.Description) { }
+
     public Module Module(string path) =>
         modules.TryGetValue(path, out var m) ? m : throw new KeyNotFoundException($"{Name}: no module '{path}'");
 

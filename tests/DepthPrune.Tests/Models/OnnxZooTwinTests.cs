@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace DepthPrune.Tests.Models;
 
 /// <summary>torchvision's ResNet-18 and MobileNetV2 imported from ONNX against the zoo's
-/// hand-described twins given the same weights (the exporter folded BatchNorm into the convs; the
+/// own twins given the same weights (the exporter folded BatchNorm into the convs; the
 /// zoo keeps it).</summary>
 public class OnnxZooTwinTests
 {

@@ -14,7 +14,8 @@ static class Layers
 
     public static ActivationSlot Relu(string name, long channels, int channelDim = 1) => new(name, ActivationKind.ReLU, channels, channelDim);
 
-    public static Sequential Named(params (string Name, Module<Tensor, Tensor> Module)[] items) => Sequential(items);
+    /// <summary>Modules under their torchvision names; the model's description runs them.</summary>
+    public static Group Named(params (string Name, Module Module)[] items) => new("group", items);
 
     /// <summary>Kaiming-normal conv weights (fan_out), BN weight 1 / bias 0, small normal linears,
     /// as torchvision initialises ResNet, VGG and MobileNetV2.</summary>

@@ -13,18 +13,9 @@ public static class MobileNetV2
     static readonly (int T, int C, int N, int S)[] Settings =
         [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];
 
-    sealed class InvertedResidual(string name, Sequential conv, bool residual) : Module<Tensor, Tensor>(name)
-    {
-        readonly Sequential conv = conv;
-
-        public InvertedResidual Register() { RegisterComponents(); return this; }
-
-        public override Tensor forward(Tensor x) => residual ? conv.call(x).add_(x) : conv.call(x);
-    }
-
     static ActivationSlot Relu6(string name, long channels) => new(name, ActivationKind.ReLU6, channels, 1);
 
-    static Sequential ConvBnRelu6(string path, long inC, long outC, long kernel, long stride, long groups, List<Node> nodes)
+    static Group ConvBnRelu6(string path, long inC, long outC, long kernel, long stride, long groups, List<Node> nodes)
     {
         nodes.Add(new WeightNode(path + ".0", path + ".1"));
         nodes.Add(new ActNode(path + ".2"));
@@ -33,7 +24,7 @@ public static class MobileNetV2
 
     public static ZooModel Create(ModelOptions o, bool cifar)
     {
-        var features = new List<(string, Module<Tensor, Tensor>)>();
+        var features = new List<(string, Module)>();
         var nodes = new List<Node>();
         long inC = o.Scale(32, 8);
         features.Add(("0", ConvBnRelu6("features.0", o.InChannels, inC, 3, cifar ? 1 : 2, 1, nodes)));
@@ -48,7 +39,7 @@ public static class MobileNetV2
                 string p = $"features.{index}.conv";
                 long hidden = inC * t;
                 var inner = new List<Node>();
-                var layers = new List<(string, Module<Tensor, Tensor>)>();
+                var layers = new List<(string, Module)>();
                 int j = 0;
                 if (t != 1) layers.Add(($"{j}", ConvBnRelu6($"{p}.{j++}", inC, hidden, 1, 1, 1, inner)));
                 layers.Add(($"{j}", ConvBnRelu6($"{p}.{j++}", hidden, hidden, 3, stride, hidden, inner)));
@@ -56,7 +47,7 @@ public static class MobileNetV2
                 layers.Add(($"{j + 1}", Bn(outC)));
                 inner.Add(new WeightNode($"{p}.{j}", $"{p}.{j + 1}"));
                 bool residual = stride == 1 && inC == outC;
-                features.Add(($"{index}", new InvertedResidual($"features.{index}", Sequential(layers), residual).Register()));
+                features.Add(($"{index}", Named(("conv", new Group(p, layers)))));
                 nodes.Add(residual ? new ResidualNode(new SeqNode(inner), new SeqNode()) : new SeqNode(inner));
                 inC = outC;
                 index++;
@@ -64,10 +55,10 @@ public static class MobileNetV2
         }
         long last = o.Width > 1 ? o.Scale(1280, 8) : 1280;
         features.Add(($"{index}", ConvBnRelu6($"features.{index}", inC, last, 1, 1, 1, nodes)));
-        var net = Named(("features", Sequential(features)), ("pool", AdaptiveAvgPool2d(1)), ("flatten", Flatten()),
-            ("classifier", Named(("0", Dropout(0.2)), ("1", Linear(last, o.Classes)))));
+        nodes.AddRange([new OpNode("pool"), new OpNode("flatten"), new TrainingNode("classifier.0"), new WeightNode("classifier.1")]);
+        var net = new DescribedNet("mobilenetv2", new SeqNode(nodes), [("features", new Group("features", features)), ("pool", AdaptiveAvgPool2d(1)), ("flatten", Flatten()),
+            ("classifier", Named(("0", Dropout(0.2)), ("1", Linear(last, o.Classes))))]);
         InitialiseTorchvisionStyle(net);
-        nodes.AddRange([new OpNode("pool"), new OpNode("flatten"), new WeightNode("classifier.1")]);
-        return new ZooModel(cifar ? "mobilenetv2-cifar" : "mobilenetv2", o, net, new SeqNode(nodes));
+        return new ZooModel(cifar ? "mobilenetv2-cifar" : "mobilenetv2", o, net);
     }
 }

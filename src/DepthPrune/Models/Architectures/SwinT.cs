@@ -113,43 +113,34 @@ public static class SwinT
         }
     }
 
-    sealed class Block : Module<Tensor, Tensor>
+    /// <summary>Stochastic depth: in training, drops a residual branch for whole samples with the
+    /// given rate (and rescales the kept ones); the identity in eval mode.</summary>
+    sealed class StochasticDepth(double rate) : Module<Tensor, Tensor>("stochastic_depth")
     {
-        readonly LayerNorm norm1, norm2;
-        readonly WindowAttention attn;
-        readonly Sequential mlp;
-        readonly double dropPath;
-
-        public Block(string path, long dim, int heads, int shift, double dropPath) : base(path)
+        public override Tensor forward(Tensor branch)
         {
-            norm1 = LayerNorm(dim, eps: 1e-5);
-            attn = new WindowAttention(dim, heads, shift);
-            norm2 = LayerNorm(dim, eps: 1e-5);
-            mlp = Layers.Named(("0", Linear(dim, 4 * dim)), ("1", new ActivationSlot(path + ".mlp.1", ActivationKind.GELU, 4 * dim, -1)),
-                ("2", Dropout(0.0)), ("3", Linear(4 * dim, dim)), ("4", Dropout(0.0)));
-            this.dropPath = dropPath;
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            using var scope = NewDisposeScope();
-            x = x.add(DropPath(attn.call(norm1.call(x))));
-            return x.add(DropPath(mlp.call(norm2.call(x)))).MoveToOuterDisposeScope();
-        }
-
-        Tensor DropPath(Tensor branch)
-        {
-            if (!training || dropPath == 0) return branch;
-            var keep = bernoulli(full(branch.shape[0], 1, 1, 1, 1 - dropPath, device: branch.device)).div_(1 - dropPath);
+            if (!training || rate == 0) return branch.alias();
+            using var keep = bernoulli(full(branch.shape[0], 1, 1, 1, 1 - rate, device: branch.device)).div_(1 - rate);
             return branch.mul(keep);
         }
+    }
 
-        public static Node Describe(string p) => new SeqNode(
+    /// <summary>x + attn(norm1(x)), then x + mlp(norm2(x)), each branch under stochastic depth.</summary>
+    static (Group Modules, Node Description) Block(string p, long dim, int heads, int shift, double dropPath)
+    {
+        // Created in the order the seeded initialisation follows; registered in the order optimizer state is saved in.
+        var norm1 = LayerNorm(dim, eps: 1e-5);
+        var attn = new WindowAttention(dim, heads, shift);
+        var norm2 = LayerNorm(dim, eps: 1e-5);
+        var mlp = Layers.Named(("0", Linear(dim, 4 * dim)), ("1", new ActivationSlot(p + ".mlp.1", ActivationKind.GELU, 4 * dim, -1)),
+            ("2", Dropout(0.0)), ("3", Linear(4 * dim, dim)), ("4", Dropout(0.0)));
+        var modules = new Group(p, [("norm1", norm1), ("norm2", norm2), ("attn", attn), ("mlp", mlp), ("stochastic_depth", new StochasticDepth(dropPath))]);
+        var description = new SeqNode(
             new ResidualNode(new SeqNode(new OpNode(p + ".norm1"), new WeightNode(p + ".attn.qkv"),
-                new OpNode(p + ".attn"), new WeightNode(p + ".attn.proj")), new SeqNode()),
-            new ResidualNode(new SeqNode(new OpNode(p + ".norm2"), new WeightNode(p + ".mlp.0"),
-                new ActNode(p + ".mlp.1"), new WeightNode(p + ".mlp.3")), new SeqNode()));
+                new OpNode(p + ".attn"), new WeightNode(p + ".attn.proj"), new TrainingNode(p + ".stochastic_depth")), new SeqNode()),
+            new ResidualNode(new SeqNode(new OpNode(p + ".norm2"), new WeightNode(p + ".mlp.0"), new ActNode(p + ".mlp.1"), new TrainingNode(p + ".mlp.2"),
+                new WeightNode(p + ".mlp.3"), new TrainingNode(p + ".mlp.4"), new TrainingNode(p + ".stochastic_depth")), new SeqNode()));
+        return (modules, description);
     }
 
     /// <summary>Each 2x2 patch's four tokens side by side: [B, H, W, C] -> [B, H/2, W/2, 4C].
@@ -168,27 +159,6 @@ public static class SwinT
         }
     }
 
-    sealed class PatchMerging : Module<Tensor, Tensor>
-    {
-        readonly PatchGather gather = new();
-        readonly LayerNorm norm;
-        readonly Linear reduction;
-
-        public PatchMerging(long dim) : base("merge")
-        {
-            reduction = Linear(4 * dim, 2 * dim, hasBias: false);
-            norm = LayerNorm(4 * dim, eps: 1e-5);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            using var merged = gather.call(x);
-            using var normed = norm.call(merged);
-            return reduction.call(normed);
-        }
-    }
-
     /// <summary>[B, C, H, W] <-> [B, H, W, C].</summary>
     internal sealed class Permute(string name, params long[] order) : Module<Tensor, Tensor>(name)
     {
@@ -197,35 +167,10 @@ public static class SwinT
         public override Tensor forward(Tensor x) => x.permute(order);
     }
 
-    sealed class Net : Module<Tensor, Tensor>
-    {
-        readonly Sequential features;
-        readonly LayerNorm norm;
-        readonly Permute permute = new("permute", 0, 3, 1, 2);
-        readonly AdaptiveAvgPool2d avgpool;
-        readonly Linear head;
-
-        public Net(Sequential features, long dim, int classes) : base("swin_t")
-        {
-            this.features = features;
-            norm = LayerNorm(dim, eps: 1e-5);
-            avgpool = AdaptiveAvgPool2d(1);
-            head = Linear(dim, classes);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            using var scope = NewDisposeScope();
-            var y = permute.call(norm.call(features.call(x)));
-            return head.call(avgpool.call(y).flatten(1)).MoveToOuterDisposeScope();
-        }
-    }
-
     public static ZooModel Create(ModelOptions o)
     {
         long dim = o.Scale(96, 8 * 3);   // divisible by the 3 heads of stage 1 and by 8
-        var stages = new List<(string, Module<Tensor, Tensor>)>
+        var stages = new List<(string, Module)>
         {
             ("0", Layers.Named(("0", Conv2d(o.InChannels, dim, 4, stride: 4)), ("1", new Permute("permute", 0, 2, 3, 1)), ("2", LayerNorm(dim, eps: 1e-5)))),
         };
@@ -233,17 +178,20 @@ public static class SwinT
         int totalBlocks = Depths.Sum(), blockIndex = 0, stageIndex = 1;
         for (int s = 0; s < Depths.Length; s++)
         {
-            var blocks = new List<(string, Module<Tensor, Tensor>)>();
+            var blocks = new List<(string, Module)>();
             for (int i = 0; i < Depths[s]; i++, blockIndex++)
             {
                 string path = $"features.{stageIndex}.{i}";
-                blocks.Add(($"{i}", new Block(path, dim, Heads[s], i % 2 == 0 ? 0 : Window / 2, 0.2 * blockIndex / (totalBlocks - 1))));
-                nodes.Add(Block.Describe(path));
+                var (block, description) = Block(path, dim, Heads[s], i % 2 == 0 ? 0 : Window / 2, 0.2 * blockIndex / (totalBlocks - 1));
+                blocks.Add(($"{i}", block));
+                nodes.Add(description);
             }
-            stages.Add(($"{stageIndex++}", Sequential(blocks)));
+            stages.Add(($"{stageIndex}", new Group($"features.{stageIndex++}", blocks)));
             if (s < Depths.Length - 1)
             {
-                stages.Add(($"{stageIndex}", new PatchMerging(dim)));
+                // Patch merging: each 2x2 patch's tokens side by side, normalised, reduced to 2C.
+                var reduction = Linear(4 * dim, 2 * dim, hasBias: false);
+                stages.Add(($"{stageIndex}", Layers.Named(("gather", new PatchGather()), ("norm", LayerNorm(4 * dim, eps: 1e-5)), ("reduction", reduction))));
                 nodes.Add(new OpNode($"features.{stageIndex}.gather"));
                 nodes.Add(new OpNode($"features.{stageIndex}.norm"));
                 nodes.Add(new WeightNode($"features.{stageIndex}.reduction"));
@@ -251,7 +199,10 @@ public static class SwinT
                 dim *= 2;
             }
         }
-        var net = new Net(Sequential(stages), dim, o.Classes);
+        var features = new Group("features", stages);
+        var (permute, norm, avgpool, head) = (new Permute("permute", 0, 3, 1, 2), LayerNorm(dim, eps: 1e-5), AdaptiveAvgPool2d(1), Linear(dim, o.Classes));
+        nodes.AddRange([new OpNode("norm"), new OpNode("permute"), new OpNode("avgpool"), new WeightNode("head")]);
+        var net = new DescribedNet("swin_t", new SeqNode(nodes), [("features", features), ("norm", norm), ("permute", permute), ("avgpool", avgpool), ("head", head)]);
         using (no_grad())
             foreach (var (_, module) in net.named_modules())
                 if (module is Linear l)
@@ -259,7 +210,6 @@ public static class SwinT
                     TruncatedNormal(l.weight!);
                     if (l.bias is not null) init.zeros_(l.bias);
                 }
-        nodes.AddRange([new OpNode("norm"), new OpNode("permute"), new OpNode("avgpool"), new WeightNode("head")]);
-        return new ZooModel("swin-t", o, net, new SeqNode(nodes));
+        return new ZooModel("swin-t", o, net);
     }
 }

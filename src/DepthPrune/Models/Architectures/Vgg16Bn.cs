@@ -13,7 +13,7 @@ public static class Vgg16Bn
 
     public static ZooModel Create(ModelOptions o)
     {
-        var features = new List<(string, Module<Tensor, Tensor>)>();
+        var features = new List<(string, Module)>();
         var nodes = new List<Node>();
         long inC = o.InChannels;
         int index = 0;
@@ -39,13 +39,13 @@ public static class Vgg16Bn
             ("0", Linear(inC * 49, hidden)), ("1", Relu("classifier.1", hidden, -1)), ("2", Dropout(0.5)),
             ("3", Linear(hidden, hidden)), ("4", Relu("classifier.4", hidden, -1)), ("5", Dropout(0.5)),
             ("6", Linear(hidden, o.Classes)));
-        var net = Named(("features", Sequential(features)), ("avgpool", AdaptiveAvgPool2d(7)), ("flatten", Flatten()), ("classifier", classifier));
-        InitialiseTorchvisionStyle(net);
         nodes.AddRange([
             new OpNode("avgpool"), new OpNode("flatten"),
-            new WeightNode("classifier.0"), new ActNode("classifier.1"),
-            new WeightNode("classifier.3"), new ActNode("classifier.4"),
+            new WeightNode("classifier.0"), new ActNode("classifier.1"), new TrainingNode("classifier.2"),
+            new WeightNode("classifier.3"), new ActNode("classifier.4"), new TrainingNode("classifier.5"),
             new WeightNode("classifier.6")]);
-        return new ZooModel("vgg16bn", o, net, new SeqNode(nodes));
+        var net = new DescribedNet("vgg16bn", new SeqNode(nodes), [("features", new Group("features", features)), ("avgpool", AdaptiveAvgPool2d(7)), ("flatten", Flatten()), ("classifier", classifier)]);
+        InitialiseTorchvisionStyle(net);
+        return new ZooModel("vgg16bn", o, net);
     }
 }
