@@ -98,6 +98,7 @@ public static class Folder
         foreach (var original in stages)
         {
             var stage = original is ResidualStage r ? Collapse(r, policy, steps) : original;
+            if (stage is null || Redundant(stage, result, chain)) continue;   // a block pruned away whole leaves nothing
             if (stage is AffineStage a && (chain.Count == 0 || ChainMerge.CanMerge(chain[^1], a.Layer)))
             {
                 chain.Add(a.Layer);
@@ -150,7 +151,7 @@ public static class Folder
     /// <summary>Folds inside both branches; a block whose main path became one conv and whose
     /// shortcut is the identity or one conv becomes one conv (exact; under Exact and Macs only
     /// when that costs no more MACs).</summary>
-    static FoldStage Collapse(ResidualStage r, FoldPolicy policy, List<FoldStep> steps)
+    static FoldStage? Collapse(ResidualStage r, FoldPolicy policy, List<FoldStep> steps)
     {
         var main = Fold(r.Main, policy, steps);
         var shortcut = Fold(r.Shortcut, policy, steps);
@@ -167,7 +168,7 @@ public static class Folder
                 return new AffineStage(withBias);
             }
             steps.Add(new FoldStep(name, "identity", mainMacs, 0, true));
-            return new BiasStage(name, constant);
+            return IsZero(constant) ? null : new BiasStage(name, constant);
         }
         if (main is [AffineStage m] && shortcut is [] or [AffineStage])
         {
@@ -181,6 +182,14 @@ public static class Folder
         }
         return new ResidualStage(main, shortcut);
     }
+
+    /// <summary>A plain ReLU right after a rectifier whose outputs are never negative (a ReLU or
+    /// ReLU6, neurons held at zero or not) is the identity: after a block that vanished, the block's
+    /// ReLU repeats the one before it.</summary>
+    static bool Redundant(FoldStage stage, List<FoldStage> before, List<AffineLayer> openChain) =>
+        openChain.Count == 0 && before.Count > 0
+        && stage is ModuleStage { Module: ActivationSlot { Mode: SlotMode.Nonlinear, Kind: ActivationKind.ReLU, Alive: null } }
+        && before[^1] is ModuleStage { Module: ActivationSlot { Mode: SlotMode.Nonlinear, Kind: ActivationKind.ReLU or ActivationKind.ReLU6 } };
 
     /// <summary>Sum of two biases, each [C] or [C, H, W].</summary>
     static Tensor AddBiases(Tensor a, Tensor b) => a.dim() == b.dim() ? a + b

@@ -76,3 +76,27 @@ public class OnnxExportTests
         Assert.True(error < 1e-4f, $"relative error {error}");
     }
 }
+
+/// <summary>A residual branch pruned away whole (NEPENTHE's latency objective) leaves nothing in
+/// the deployed graph: no zero bias add, and no ReLU repeating the one before the block.</summary>
+public class VanishedBlockExportTests
+{
+    [Fact]
+    public void A_block_pruned_away_whole_leaves_no_trace_in_the_deployed_graph()
+    {
+        using var model = FoldableModels.Create("resnet18-cifar", 0.125, seed: 11);
+        using var masks = new DepthPrune.Pruning.PruningMasks();
+        var block = model.Structure.Walk().OfType<ResidualNode>().ElementAt(1);   // layer1.1: identity shortcut, after layer1.0's ReLU
+        masks.RemoveBranch(model, block);
+        model.Net.eval();
+        var unfolded = Folder.Compile(model);
+        var (folded, _) = Folder.Fold(unfolded, FoldPolicy.Exact);
+        int Count(IReadOnlyList<FoldStage> stages, string op) => OnnxExport.Build(stages, model.Options, model.Name).Graph.Node.Count(n => n.OpType == op);
+        Assert.Equal(Count(unfolded, "Add") - 1, Count(folded, "Add"));     // the block's residual add
+        Assert.Equal(Count(unfolded, "Relu") - 2, Count(folded, "Relu"));   // the branch's relu1 and the block's repeated relu2
+        Assert.Equal(Count(unfolded, "Conv") - 2, Count(folded, "Conv"));
+        Assert.DoesNotContain(folded, s => s is BiasStage);
+        float error = OnnxExportTests.RelativeError(folded, model, model.Net);
+        Assert.True(error < 1e-5f, $"relative error {error}");
+    }
+}
