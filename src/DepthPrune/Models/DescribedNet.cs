@@ -33,20 +33,43 @@ public sealed class DescribedNet : Module<Tensor, Tensor>
         return Step(node, x).MoveToOuterDisposeScope();
     }
 
+    // Intermediate values are released as soon as they are consumed (autograd keeps what it needs):
+    // held to the end of the pass, they made evaluation three times slower.
     Tensor Step(Node node, Tensor x) => node switch
     {
         WeightNode w when runByOps.Contains(w.Module) => x,
-        WeightNode w => w.Norm is null ? Layer(w.Module, x) : Module(w.Norm).call(Layer(w.Module, x)),
+        WeightNode w => w.Norm is null ? Layer(w.Module, x) : Then(Layer(w.Module, x), Module(w.Norm).call),
         ActNode a => Module(a.Slot).call(x),
         OpNode o => Module(o.Name).call(x),
         TrainingNode t => Module(t.Module).call(x),
         RegionNode g => Module(g.Name).call(x),
-        SeqNode s => s.Items.Aggregate(x, (y, item) => Step(item, y)),
-        ResidualNode r => Step(r.Main, x).add(r.Shortcut.Items.Count == 0 ? x : Step(r.Shortcut, x)),
+        SeqNode s => s.Items.Aggregate(x, (y, item) => ReferenceEquals(y, x) ? Step(item, y) : Then(y, v => Step(item, v))),
+        ResidualNode r => Sum(Step(r.Main, x), r.Shortcut.Items.Count == 0 ? x : Step(r.Shortcut, x), x),
         _ => throw new NotSupportedException($"{GetName()}: {node.GetType().Name} does not run"),
     };
 
-    Tensor Layer(string path, Tensor x) => Module(path) is Linear linear ? linear.call(LinearInput(x, linear.in_features)) : Module(path).call(x);
+    /// <summary>f(y), then y released unless f returned y itself.</summary>
+    static Tensor Then(Tensor y, Func<Tensor, Tensor> f)
+    {
+        var next = f(y);
+        if (!ReferenceEquals(next, y)) y.Dispose();
+        return next;
+    }
+
+    static Tensor Sum(Tensor main, Tensor shortcut, Tensor input)
+    {
+        var sum = main.add(shortcut);
+        foreach (var t in new[] { main, shortcut }.Distinct())
+            if (!ReferenceEquals(t, input)) t.Dispose();
+        return sum;
+    }
+
+    Tensor Layer(string path, Tensor x)
+    {
+        if (Module(path) is not Linear linear) return Module(path).call(x);
+        using var flat = LinearInput(x, linear.in_features);
+        return linear.call(flat);
+    }
 
     Module<Tensor, Tensor> Module(string path) =>
         byPath.TryGetValue(path, out var m) ? m : throw new KeyNotFoundException($"{GetName()}: the description names '{path}', which is not a module");

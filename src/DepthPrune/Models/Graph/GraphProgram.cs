@@ -27,7 +27,15 @@ public sealed class GraphProgram : Module<Tensor, Tensor>
         Constants = constants;
         foreach (var (stepName, step) in steps)
             if (step.Module is { } module) register_module(stepName, module);
+        var lastUse = new Dictionary<string, int>();
+        for (int i = 0; i < Steps.Count; i++)
+            foreach (string input in Steps[i].Inputs) lastUse[input] = i;
+        releaseAfter = Steps.Select((_, i) => lastUse.Where(u => u.Value == i && u.Key != Entry && u.Key != Exit && !constants.ContainsKey(u.Key)).Select(u => u.Key).ToList()).ToList();
     }
+
+    /// <summary>Per step, the values no later step reads: released once it has run (held to the end
+    /// of the pass, every intermediate map of a batch stayed allocated).</summary>
+    readonly IReadOnlyList<List<string>> releaseAfter;
 
     public override Tensor forward(Tensor x)
     {
@@ -37,16 +45,19 @@ public sealed class GraphProgram : Module<Tensor, Tensor>
             : values.TryGetValue(name, out var v) ? v
             : Constants.TryGetValue(name, out var c) ? (c.device == x.device ? c : values[name] = c.to(x.device))
             : throw new InvalidOperationException($"{GetName()}: value '{name}' is not computed before it is used");
-        foreach (var step in Steps)
+        for (int s = 0; s < Steps.Count; s++)
         {
+            var step = Steps[s];
             if (step.Module is { } module)
-            {
                 values[step.Outputs[0]] = module.call(Value(step.Inputs[0])!);
-                continue;
+            else
+            {
+                var outputs = OnnxOps.Run(step.Node!, step.Inputs.Select(Value).ToList());
+                for (int i = 0; i < outputs.Length; i++)
+                    if (step.Outputs[i].Length > 0) values[step.Outputs[i]] = outputs[i];
             }
-            var outputs = OnnxOps.Run(step.Node!, step.Inputs.Select(Value).ToList());
-            for (int i = 0; i < outputs.Length; i++)
-                if (step.Outputs[i].Length > 0) values[step.Outputs[i]] = outputs[i];
+            foreach (string done in releaseAfter[s])
+                if (values.Remove(done, out var t) && !values.Values.Any(v => ReferenceEquals(v, t))) t.Dispose();   // an op may hand its input on as its output
         }
         return values[Exit].MoveToOuterDisposeScope();
     }
