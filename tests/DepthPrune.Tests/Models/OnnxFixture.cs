@@ -26,6 +26,9 @@ sealed class OnnxFixture
     public long[] InputShape { get; }
     public float[] Inputs { get; }
     public float[] Logits { get; }
+    /// <summary>The PyTorch model's parameter count (the exporter folds BatchNorm away, so this is
+    /// the imported count only for networks without BatchNorm).</summary>
+    public long Parameters { get; }
     public IReadOnlyList<Rectifier> Rectifiers { get; }
 
     public OnnxFixture(string name)
@@ -36,6 +39,7 @@ sealed class OnnxFixture
         var root = json.RootElement;
         InputShape = root.GetProperty("input_shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         Inputs = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(stem + ".input.bin")).ToArray();
+        Parameters = root.GetProperty("parameters").GetInt64();
         Logits = root.GetProperty("logits").EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
         Rectifiers = root.GetProperty("rectifiers").EnumerateArray().Select(r => new Rectifier(
             r.GetProperty("neurons").GetInt32(),

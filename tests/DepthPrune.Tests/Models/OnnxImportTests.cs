@@ -42,6 +42,27 @@ public class OnnxImportTests
     }
 }
 
+/// <summary>Every learned tensor of an imported network trains: ConvNeXt's LayerNorm scales and
+/// shifts (decomposed at opset 13, whole at 17) and layer scales included.</summary>
+public class OnnxImportParameterTests
+{
+    [Theory]
+    [InlineData("convnext.opset13")]
+    [InlineData("convnext.opset17")]
+    public void An_imported_network_has_the_parameters_pytorch_has_and_each_receives_a_gradient(string name)
+    {
+        var fixture = new OnnxFixture(name);
+        using var model = fixture.Import();
+        var parameters = model.Net.named_parameters().ToList();
+        Assert.Equal(fixture.Parameters, parameters.Sum(p => p.parameter.numel()));
+        model.Net.train();
+        using var x = fixture.InputTensor();
+        using var loss = model.Net.call(x).square().mean();
+        loss.backward();
+        Assert.All(parameters, p => Assert.True(p.parameter.grad is { } g && g.abs().sum().item<float>() > 0, $"{p.name}: no gradient"));
+    }
+}
+
 /// <summary>Imported networks with rectifiers removed: folded, exported, and run in ONNX Runtime.</summary>
 public class OnnxImportFoldTests
 {

@@ -5,7 +5,9 @@ using static TorchSharp.torch.nn;
 namespace DepthPrune.Models.Graph;
 
 /// <summary>One ONNX node with one data input run as a module: pooling, flatten, a constant
-/// add, a gating sigmoid. Its other inputs are the file's constants (kept, not trained).</summary>
+/// add, a gating sigmoid. Its other inputs are the file's constants; those given as trainable
+/// (a LayerNorm's scale and shift, a layer scale) are parameters ("in" + position), trained with
+/// the rest; the others are kept as they are.</summary>
 public sealed class GraphOp : Module<Tensor, Tensor>
 {
     /// <summary>The node as the file has it (export writes it back).</summary>
@@ -17,12 +19,19 @@ public sealed class GraphOp : Module<Tensor, Tensor>
     /// <summary>Constant inputs by position (null at the data input and at missing optional inputs).</summary>
     public IReadOnlyList<Tensor?> Constants { get; }
 
-    internal GraphOp(string name, NodeProto node, int dataInput, int output, IReadOnlyList<Tensor?> constants) : base(name)
+    internal GraphOp(string name, NodeProto node, int dataInput, int output, IReadOnlyList<Tensor?> constants, IReadOnlySet<int>? trainable = null) : base(name)
     {
         Node = node;
         DataInput = dataInput;
         Output = output;
-        Constants = constants;
+        Constants = constants.Select((c, i) => trainable?.Contains(i) == true ? Learned(i, c!) : c).ToList();
+    }
+
+    Tensor Learned(int position, Tensor value)
+    {
+        var parameter = new TorchSharp.Modules.Parameter(value.detach().clone());
+        register_parameter("in" + position, parameter);
+        return parameter;
     }
 
     public override Tensor forward(Tensor x)

@@ -69,9 +69,14 @@ sealed class GraphUnits
     readonly Names names = new();
     readonly List<GraphUnit> units = [];
     readonly HashSet<NodeProto> fused = [];
+    readonly IReadOnlySet<string> initializers;
 
-    GraphUnits(List<NodeProto> nodes, IReadOnlyDictionary<string, Tensor> constants, IReadOnlyDictionary<string, long[]> shapes, string graphOutput, string source)
+    /// <summary>Ops whose multi-valued float initializers are learned weights, not fixed values.</summary>
+    static readonly HashSet<string> TrainableOps = ["Add", "Sub", "Mul", "Div", "LayerNormalization"];
+
+    GraphUnits(List<NodeProto> nodes, IReadOnlyDictionary<string, Tensor> constants, IReadOnlySet<string> initializers, IReadOnlyDictionary<string, long[]> shapes, string graphOutput, string source)
     {
+        this.initializers = initializers;
         this.constants = constants;
         this.shapes = shapes;
         this.graphOutput = graphOutput;
@@ -79,9 +84,10 @@ sealed class GraphUnits
         consumers = nodes.SelectMany(n => n.Input.Where(i => i.Length > 0).Select(i => (i, n))).ToLookup(p => p.i, p => p.n);
     }
 
-    public static List<GraphUnit> Build(List<NodeProto> nodes, IReadOnlyDictionary<string, Tensor> constants, IReadOnlyDictionary<string, long[]> shapes, string graphOutput, string source)
+    /// <summary>initializers: the file's stored tensors (learned), as opposed to values its nodes compute.</summary>
+    public static List<GraphUnit> Build(List<NodeProto> nodes, IReadOnlyDictionary<string, Tensor> constants, IReadOnlySet<string> initializers, IReadOnlyDictionary<string, long[]> shapes, string graphOutput, string source)
     {
-        var builder = new GraphUnits(nodes, constants, shapes, graphOutput, source);
+        var builder = new GraphUnits(nodes, constants, initializers, shapes, graphOutput, source);
         using var noGrad = no_grad();
         foreach (var node in nodes.Where(n => !builder.fused.Contains(n))) builder.Add(node);
         return builder.units;
@@ -188,7 +194,12 @@ sealed class GraphUnits
     {
         int output = Math.Max(0, node.Output.ToList().FindIndex(Used));
         int dataInput = node.Input.IndexOf(data[0]);
-        var op = new GraphOp(names.For(node, null), node, dataInput, output, node.Input.Select((_, i) => i == dataInput ? null : Constant(node, i)).ToList());
+        var constantInputs = node.Input.Select((_, i) => i == dataInput ? null : Constant(node, i)).ToList();
+        // The file's learned tensors that an op applies: a LayerNorm's scale and shift, decomposed or whole; a layer scale.
+        var trainable = TrainableOps.Contains(node.OpType)
+            ? Enumerable.Range(0, node.Input.Count).Where(i => initializers.Contains(node.Input[i]) && constantInputs[i] is { dtype: ScalarType.Float32 } c && c.numel() > 1).ToHashSet()
+            : null;
+        var op = new GraphOp(names.For(node, null), node, dataInput, output, constantInputs, trainable);
         units.Add(Unit(UnitKind.Op, node, data, [node.Output[output]], (op.GetName(), op)));
     }
 

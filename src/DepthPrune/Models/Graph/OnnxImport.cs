@@ -47,7 +47,7 @@ public static class OnnxImport
         var shapes = ShapePass(dataNodes, constants, input, options, source);
         var used = Used(dataNodes, output);
         dataNodes = dataNodes.Where(used.Contains).ToList();
-        var units = GraphUnits.Build(dataNodes, constants, shapes, output, source);
+        var units = GraphUnits.Build(dataNodes, constants, Learned(graph), shapes, output, source);
         bool scores = shapes[output] is [1, _];
         if (classes is int wanted && !(scores && shapes[output][1] == wanted))
             output = GraphHead.Attach(units, output, shapes[output], wanted, source);
@@ -58,6 +58,17 @@ public static class OnnxImport
         var derived = GraphStructure.Derive(units, input, output, source);
         var net = derived.Program(input, output, constants);
         return new ZooModel(ModelName(source), options, net, derived.Root) { OnnxSource = bytes, InputName = input, OutputName = graph.Output[0].Name };
+    }
+
+    /// <summary>The file's stored tensors, and the copies Identity nodes make of them: PyTorch's
+    /// exporter stores equal initializers once (freshly initialised LayerNorm shifts are all zero)
+    /// and hands the one copy to each user through an Identity node.</summary>
+    static HashSet<string> Learned(GraphProto graph)
+    {
+        var learned = graph.Initializer.Select(t => t.Name).ToHashSet();
+        foreach (var node in graph.Node)
+            if (node.OpType == "Identity" && learned.Contains(node.Input[0])) learned.Add(node.Output[0]);
+        return learned;
     }
 
     /// <summary>The input's channels and square side from the file (a dynamic side needs inputSize).</summary>
