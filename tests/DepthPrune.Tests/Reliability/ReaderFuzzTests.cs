@@ -20,7 +20,7 @@ public class ReaderFuzzTests
     static readonly int Mutations = Math.Max(60, int.TryParse(Environment.GetEnvironmentVariable("DEPTHPRUNE_FUZZ_MUTATIONS"), out int n) ? n : 60);
 
     /// <summary>A damaged copy of `valid`: one of four kinds of damage, chosen and placed by the seed.</summary>
-    static byte[] Mutate(byte[] valid, int seed)
+    internal static byte[] Mutate(byte[] valid, int seed)
     {
         var random = new Random(seed);
         var bytes = valid.ToList();

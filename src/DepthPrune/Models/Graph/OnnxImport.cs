@@ -27,6 +27,16 @@ public static class OnnxImport
     /// <summary>Builds the model from the file's bytes; source names the file in messages.</summary>
     public static ZooModel FromBytes(byte[] bytes, string source, int? inputSize = null, int? classes = null)
     {
+        try { return Build(bytes, source, inputSize, classes); }
+        catch (Exception e) when (e is ExternalException or ArgumentException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            // What the checks above missed in a damaged file still names the file, as one line.
+            throw new DataFormatException($"{source}: the graph does not build into a network ({e.Message.Split('\n')[0]})");
+        }
+    }
+
+    static ZooModel Build(byte[] bytes, string source, int? inputSize, int? classes)
+    {
         ModelProto proto;
         try { proto = ModelProto.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e) { throw new DataFormatException($"{source}: not an ONNX model ({e.Message})"); }
@@ -82,6 +92,8 @@ public static class OnnxImport
         if (side is long fixedSide && inputSize is int asked && asked != fixedSide)
             throw new UsageException($"--input-size {asked}: {source} fixes its input at {fixedSide}x{fixedSide}");
         int size = inputSize ?? (int?)side ?? throw new UsageException($"{source}: input '{input.Name}' leaves its height and width open; pass --input-size");
+        if (channels is < 1 or > 64 || size is < 8 or > 4096)
+            throw new UsageException($"{source}: input '{input.Name}' is {channels}x{size}x{size}; images of 1 to 64 channels and 8 to 4096 pixels a side are imported");
         return new ModelOptions(Classes: 2, InChannels: (int)channels, Width: 1, InputSize: size);
     }
 

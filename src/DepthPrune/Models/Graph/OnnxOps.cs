@@ -40,7 +40,7 @@ static class OnnxOps
             case "BatchNormalization":
                 return F.batch_norm(In(0), In(3), In(4), In(1), In(2), training: false, eps: Float(node, "epsilon", 1e-5f));
             case "Gemm": return Gemm(node, In(0), In(1), Optional(2));
-            case "MatMul": return In(0).matmul(In(1));
+            case "MatMul": return MatMul(In(0), In(1));
             case "Relu": return F.relu(In(0));
             case "Clip": return Clip(node, In(0), Optional(1), Optional(2));
             case "LeakyRelu": return F.leaky_relu(In(0), Float(node, "alpha", 0.01f));
@@ -135,7 +135,7 @@ static class OnnxOps
             case "Cast": return In(0).to(CastType(node));
             case "ConstantOfShape":
             {
-                var shape = In(0).data<long>().ToArray();
+                var shape = Checked(node, In(0).data<long>().ToArray());
                 var value = Attribute(node, "value")?.T is { } t ? ToTensor(t, Describe(node)) : tensor(0f);
                 return value.reshape(1).expand(shape.Length == 0 ? [1] : shape).clone().reshape(shape);
             }
@@ -159,7 +159,26 @@ static class OnnxOps
         if (kernel.Length != 2) throw Unsupported(node, $"has a {kernel.Length}-D kernel; 2-D windows are imported");
         string autoPad = Text(node, "auto_pad") ?? "NOTSET";
         if (autoPad is not ("NOTSET" or "VALID")) throw Unsupported(node, $"uses auto_pad {autoPad}; explicit pads are imported");
-        return (kernel, Ints(node, "strides") ?? [1, 1], Ints(node, "pads") ?? [0, 0, 0, 0]);
+        long[] strides = Ints(node, "strides") ?? [1, 1], pads = Ints(node, "pads") ?? [0, 0, 0, 0];
+        // A damaged file can ask for a window libtorch would spend minutes allocating for.
+        if (kernel.Any(k => k is < 1 or > MaxSide) || strides.Length != 2 || strides.Any(t => t is < 1 or > MaxSide) || pads.Length != 4 || pads.Any(p => p is < 0 or > MaxSide))
+            throw Unsupported(node, $"has kernel [{string.Join(",", kernel)}], strides [{string.Join(",", strides)}], pads [{string.Join(",", pads)}]: expected 2 strides and 4 pads, each between 1 (0 for pads) and {MaxSide}");
+        return (kernel, strides, pads);
+    }
+
+    /// <summary>The largest side a window, a stride or a pad may have.</summary>
+    const long MaxSide = 4096;
+
+    /// <summary>The most elements a value may hold for one image (1 GiB of floats): a larger one
+    /// comes from a damaged size, not from a network.</summary>
+    const long MaxElements = 1L << 28;
+
+    static long[] Checked(NodeProto node, long[] shape)
+    {
+        double elements = shape.Aggregate(1.0, (a, d) => a * d);
+        if (shape.Any(d => d < 0) || elements > MaxElements)
+            throw Unsupported(node, $"would make a value of shape [{string.Join(",", shape)}]; at most {MaxElements:N0} elements per image are imported");
+        return shape;
     }
 
     /// <summary>Pads as (height, width) when both ends match; null when they differ (then the
@@ -185,10 +204,21 @@ static class OnnxOps
 
     static Tensor Gemm(NodeProto node, Tensor a, Tensor b, Tensor? c)
     {
+        if (a.dim() != 2 || b.dim() != 2) throw new ArgumentException($"Gemm multiplies 2-D matrices, not [{string.Join(",", a.shape)}] by [{string.Join(",", b.shape)}]");
         if (Int(node, "transA", 0) != 0) a = a.t();
         if (Int(node, "transB", 0) != 0) b = b.t();
-        var y = a.matmul(b) * Float(node, "alpha", 1f);
+        var y = MatMul(a, b) * Float(node, "alpha", 1f);
         return c is null ? y : y + c * Float(node, "beta", 1f);
+    }
+
+    /// <summary>libtorch's matmul throws through TorchSharp (ending the process) on shapes that do not
+    /// multiply: they are checked here first.</summary>
+    static Tensor MatMul(Tensor a, Tensor b)
+    {
+        long inner = b.dim() == 1 ? b.shape[0] : b.shape[^2];
+        if (a.dim() == 0 || b.dim() == 0 || a.shape[^1] != inner)
+            throw new ArgumentException($"MatMul of [{string.Join(",", a.shape)}] by [{string.Join(",", b.shape)}]: the shapes do not multiply");
+        return a.matmul(b);
     }
 
     static Tensor Clip(NodeProto node, Tensor x, Tensor? min, Tensor? max)
@@ -242,6 +272,8 @@ static class OnnxOps
         long[] pads = padsInput?.data<long>().ToArray() ?? Ints(node, "pads") ?? throw Unsupported(node, "has no pads");
         int rank = (int)x.dim();
         // ONNX: all begins then all ends, first axis first; torch: (begin, end) pairs, last axis first.
+        if (pads.Length != 2 * rank) throw Unsupported(node, $"has {pads.Length} pads for a rank-{rank} value; expected {2 * rank}");
+        Checked(node, Enumerable.Range(0, rank).Select(d => x.shape[d] + pads[d] + pads[d + rank]).ToArray());
         var torchPads = Enumerable.Range(0, rank).Reverse().SelectMany(d => new[] { pads[d], pads[d + rank] }).ToArray();
         string mode = Text(node, "mode") ?? "constant";
         return mode switch
