@@ -12,4 +12,5 @@ var clock = Stopwatch.StartNew();
 if (which is "loader" or "all") LoaderBench.Run(repeats);
 if (which is "probe" or "all") ProbeBench.Run(repeats);
 if (which is "kernels") CountingKernels.Run();
+if (which is "merge") MergeLatency.Run(repeats);
 Console.WriteLine($"(benchmarks took {clock.Elapsed.TotalSeconds:F0} s)");
