@@ -39,12 +39,16 @@ public class ReaderFuzzTests
         return [.. bytes];
     }
 
-    static void Fuzz(string name, byte[] valid, string path, Action read)
+    static void Fuzz(string name, byte[] valid, string path, Action read) => Fuzz(name, path, seed => Mutate(valid, seed), read);
+
+    /// <summary>Writes each seed's damaged file to path and reads it: every read must succeed or end in
+    /// a named DataFormatException/UsageException within 20 s.</summary>
+    internal static void Fuzz(string name, string path, Func<int, byte[]> damaged, Action read)
     {
         var failures = new List<string>();
         for (int seed = 0; seed < Mutations; seed++)
         {
-            File.WriteAllBytes(path, Mutate(valid, seed));
+            File.WriteAllBytes(path, damaged(seed));
             var attempt = Task.Run(() =>
             {
                 try { read(); return null; }
