@@ -10,9 +10,9 @@ public sealed class ModelArgs
     readonly Option<string> model;
     readonly Option<string> onnxModel = PathOptions.InputFile("--onnx-model", "Your own network: an ONNX classifier (image batch in, class scores out) to use instead of --model", required: false);
     readonly Option<double> width = NumberOptions.WithDefault("--width", "Width multiplier for channel counts (narrow CPU variants)", 1.0, v => v is > 0 and <= 4, "must lie in (0,4]");
-    readonly Option<int?> classes = NumberOptions.Optional<int>("--classes", "Number of classes (default: the model's reference, or the data set's)", v => v is >= 2 and <= 100_000, "need 2 to 100,000");
-    readonly Option<int?> inChannels = NumberOptions.Optional<int>("--in-channels", "Input channels (default: the model's reference, or the data set's)", v => v is >= 1 and <= 64, "need 1 to 64");
-    readonly Option<int?> inputSize = NumberOptions.Optional<int>("--input-size", "Square input side used for counting (default: the reference, or the data set's)", v => v is >= 8 and <= 4096, "need 8 to 4096");
+    readonly Option<int?> classes = NumberOptions.Optional<int>("--classes", "Number of classes (default: the model's reference, or the data set's)", v => v is >= 2 and <= ModelOptions.MaxClasses, $"need 2 to {ModelOptions.MaxClassesText}");
+    readonly Option<int?> inChannels = NumberOptions.Optional<int>("--in-channels", "Input channels (default: the model's reference, or the data set's)", v => v is >= 1 and <= ModelOptions.MaxInChannels, $"need 1 to {ModelOptions.MaxInChannels}");
+    readonly Option<int?> inputSize = NumberOptions.Optional<int>("--input-size", "Square input side used for counting (default: the reference, or the data set's)", v => v is >= ModelOptions.MinInputSize and <= ModelOptions.MaxInputSize, $"need {ModelOptions.MinInputSize} to {ModelOptions.MaxInputSize}");
 
     /// <summary>Every command that builds a model defaults to the same one; a command that must be
     /// told (a weight file fits only its own architecture) passes required.</summary>

@@ -28,9 +28,8 @@ public static class ModelZoo
     public static ZooModel Create(string name, ModelOptions options)
     {
         if (!(options.Width > 0 && options.Width <= 4)) throw new UsageException($"--width {options.Width}: must lie in (0,4]");
-        if (options.Classes is < 2 or > 100_000) throw new UsageException($"classes {options.Classes}: need 2 to 100,000");
-        if (options.InChannels is < 1 or > 64) throw new UsageException($"input channels {options.InChannels}: need 1 to 64");
-        if (options.InputSize is < 8 or > 4096) throw new UsageException($"input size {options.InputSize}: need 8 to 4096");
+        if (options.Classes is < 2 or > ModelOptions.MaxClasses) throw new UsageException($"classes {options.Classes}: need 2 to {ModelOptions.MaxClassesText}");
+        ModelOptions.RequireInput(options.InChannels, options.InputSize, "");
         return Get(name).Create(options);
     }
 }

@@ -91,10 +91,9 @@ public static class OnnxImport
         if (dims[2] is long h && dims[3] is long w && h != w) throw new UsageException($"{source}: input '{input.Name}' is {h}x{w}; square inputs are imported");
         if (side is long fixedSide && inputSize is int asked && asked != fixedSide)
             throw new UsageException($"--input-size {asked}: {source} fixes its input at {fixedSide}x{fixedSide}");
-        int size = inputSize ?? (int?)side ?? throw new UsageException($"{source}: input '{input.Name}' leaves its height and width open; pass --input-size");
-        if (channels is < 1 or > 64 || size is < 8 or > 4096)
-            throw new UsageException($"{source}: input '{input.Name}' is {channels}x{size}x{size}; images of 1 to 64 channels and 8 to 4096 pixels a side are imported");
-        return new ModelOptions(Classes: 2, InChannels: (int)channels, Width: 1, InputSize: size);
+        long size = inputSize ?? side ?? throw new UsageException($"{source}: input '{input.Name}' leaves its height and width open; pass --input-size");
+        ModelOptions.RequireInput(channels, size, $"{source}: input '{input.Name}': ");   // checked before narrowing to int
+        return new ModelOptions(Classes: 2, InChannels: (int)channels, Width: 1, InputSize: (int)size);
     }
 
     /// <summary>Evaluates Constant nodes and nodes on constants only; returns the nodes on data.</summary>
