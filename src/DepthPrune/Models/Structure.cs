@@ -63,10 +63,13 @@ public sealed class Structure(SeqNode root)
 
     /// <summary>Weight layers that an op runs itself (Swin-T's attention runs its qkv and proj): they
     /// are listed for probes and counting, but the op, not the chain, applies them.</summary>
-    public bool RunByOp(WeightNode layer) => Walk().OfType<OpNode>().Any(op => Inside(layer, op.Name));
+    public bool RunByOp(WeightNode layer) => ops.Any(op => Inside(layer, op));
 
     /// <summary>How many weight layers the op runs itself.</summary>
     public int LayersRunBy(string op) => WeightLayers.Count(w => Inside(w, op));
+
+    // Found once: Folder.Compile asks RunByOp of every layer, and the latency objective compiles per candidate.
+    readonly IReadOnlyList<string> ops = Walk(root).OfType<OpNode>().Select(o => o.Name).ToList();
 
     static bool Inside(WeightNode layer, string op) => layer.Module.StartsWith(op + ".", StringComparison.Ordinal);
 
