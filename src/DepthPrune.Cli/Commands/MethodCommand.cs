@@ -73,7 +73,9 @@ public static class MethodCommand
             var bundle = ChosenRecipe(parsed, recipe, cheap) ?? (compress is null ? null : Recipe.Deploy);
             var compute = runArgs.Start(parsed);
             int seed = runArgs.Seed(parsed);
-            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed);
+            // A dense checkpoint decides the model, and so the preset behind the defaults (the fine-tune rate).
+            string? held = parsed.GetValue(checkpoint) is { } dense ? Checkpoint.ReadMeta(dense).Model : null;
+            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed, held);
             var initial = new MethodOptions
             {
                 Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 }, Seed = seed,

@@ -32,8 +32,10 @@ public static class NumberOptions
         option.CustomParser = r =>
         {
             var values = new List<T>();
+            // "8 12" and "8,12" both mean two values.
             foreach (Token token in r.Tokens)
-                if (ParseOne(r, name, token.Value, valid, rule) is T value) values.Add(value);
+                foreach (string text in token.Value.Split(','))
+                    if (ParseOne(r, name, text, valid, rule) is T value) values.Add(value);
             return values.ToArray();
         };
         return option;

@@ -18,6 +18,8 @@ public static class TrainCommand
         var dataArgs = new DataArgs(command);
         var trainArgs = new TrainArgs(command);
         var runArgs = new RunArgs(command, outputRequired: true);
+        Option<string> init = PathOptions.InputFile("--init", "Start from this checkpoint's weights (e.g. a pretrained network from `weights import`) instead of random ones; the model is the checkpoint's", required: false);
+        command.Options.Add(init);
         command.SetAction(parsed =>
         {
             var compute = runArgs.Start(parsed);
@@ -36,14 +38,26 @@ public static class TrainCommand
             else if (File.Exists(last))
                 throw new UsageException($"--out {dir}: already holds a run ({last}); pass --resume to continue it or choose another folder");
             else RunArgs.SaveConfiguration(parsed, dir);
+            // A resumed run's weights are its own; --init only seeds a new one.
+            string? initPath = resumed is null ? parsed.GetValue(init) : null;
+            var initMeta = initPath is null ? null : Checkpoint.ReadMeta(initPath);
+            if (initMeta is not null) modelArgs.RequireSameAs(parsed, initMeta, $"--init {initPath}");
 
-            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, runArgs.Seed(parsed));
+            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, runArgs.Seed(parsed), (resumed?.Meta ?? initMeta)?.Model);
             resumed?.Meta.Data?.RequireSameCutFor(job.Data, last);
             var dataOptions = resumed?.Meta.Data ?? job.Data;
             using var data = DataBundle.Load(dataOptions);
             var options = resumed?.Meta.Train ?? job.Train;
-            if (resumed is null) job.ModelOptionsFor(data).RequireFits(job.ModelName, data.Name, data.SampleShape, data.Classes);
-            ZooModel model = resumed?.Model ?? job.CreateModel(data);
+            var start = initPath is null ? null : Checkpoint.Load(initPath, compute);
+            if (start is not null)
+            {
+                // Training would regrow pruned weights: a pruned network goes on in its method run (--final-epochs).
+                if (start.Masks is not null) { start.Dispose(); throw new UsageException($"--init {initPath}: holds pruning masks (a pruning run's model); start from a dense or imported checkpoint"); }
+                try { start.Meta.ModelOptions.RequireFits(start.Meta.Model, data.Name, data.SampleShape, data.Classes); }
+                catch { start.Dispose(); throw; }
+            }
+            else if (resumed is null) job.ModelOptionsFor(data).RequireFits(job.ModelName, data.Name, data.SampleShape, data.Classes);
+            ZooModel model = resumed?.Model ?? start?.Model ?? job.CreateModel(data);
             var preset = job.Preset;
             try
             {

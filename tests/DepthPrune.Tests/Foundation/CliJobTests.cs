@@ -86,6 +86,36 @@ public class CliJobTests
             "--epochs", "0", "--out", dir["typed"], "--quiet");
         Assert.True(code == 0, err);
         Assert.Equal(0.125, DepthPrune.Training.Checkpoint.ReadMeta(dir["typed/model.ckpt"]).ModelOptions.Width);
+        // A list flag takes its values apart or comma-separated alike.
+        (code, _, err) = Run("train", "--model", "mlp", "--dataset", "fashion-mnist", "--train-subset", "256", "--schedule", "multistep",
+            "--milestones", "1,3", "5", "--epochs", "0", "--out", dir["milestones"], "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Equal([1, 3, 5], DepthPrune.Training.Checkpoint.ReadMeta(dir["milestones/model.ckpt"]).Train!.Milestones);
+    }
+
+    [FashionMnistFact]
+    public void Train_init_starts_from_a_checkpoints_weights_and_refuses_another_model()
+    {
+        using var dir = new TempDir();
+        var (code, output, err) = Run("train", "--model", "mlp", "--width", "0.25", "--dataset", "fashion-mnist", "--train-subset", "2000",
+            "--epochs", "2", "--out", dir["first"], "--json", "--quiet");
+        Assert.True(code == 0, err);
+        double trained = JsonDocument.Parse(output).RootElement.GetProperty("test_top1").GetDouble();
+        Assert.True(trained > 50, $"{trained}");   // chance is 10
+
+        // No epochs from the checkpoint: the same weights give the first run's test top-1 (a random start gives about 10).
+        (code, output, err) = Run("train", "--init", dir["first/model.ckpt"], "--dataset", "fashion-mnist", "--train-subset", "2000",
+            "--epochs", "0", "--out", dir["again"], "--json", "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Equal(trained, JsonDocument.Parse(output).RootElement.GetProperty("test_top1").GetDouble(), 6);
+        Assert.Equal("mlp", DepthPrune.Training.Checkpoint.ReadMeta(dir["again/model.ckpt"]).Model);
+
+        (code, _, err) = Run("train", "--init", dir["first/model.ckpt"], "--model", "lenet5", "--dataset", "fashion-mnist", "--epochs", "0", "--out", dir["other"]);
+        Assert.Equal(2, code);
+        Assert.Contains($"--init {dir["first/model.ckpt"]} holds mlp", err);
+        (code, _, err) = Run("train", "--init", dir["missing.ckpt"], "--dataset", "fashion-mnist", "--out", dir["none"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--init", err);
     }
 
     [Theory]

@@ -68,6 +68,8 @@ public class CliValueSweepTests
     [InlineData("train --warmup-epochs -1", "--warmup-epochs -1: must be >= 0")]
     [InlineData("nepenthe --out x --prune-ratio 1", "--prune-ratio 1: must lie in (0,1)")]
     [InlineData("train --milestones 3 x", "--milestones 'x': expected a whole number")]
+    [InlineData("train --milestones 3,x", "--milestones 'x': expected a whole number")]
+    [InlineData("train --milestones 3,,4", "--milestones '': expected a whole number")]
     [InlineData("models show --width nan", "--width 'nan': expected a finite number")]
     [InlineData("easier --out x --distill 4", "--distill '4': expected T,alpha")]
     [InlineData("easier --out x --distill 4,1.5", "--distill '4,1.5': expected T,alpha")]
