@@ -21,11 +21,8 @@ static class CompressSummary
 
     public static IReadOnlyList<Column> Measure(IReadOnlyList<(string Label, RunRecord Run, DeploymentReport Deployed)> deployed, string densePath, string denseOnnx, Compute compute)
     {
-        using var dense = Checkpoint.Load(densePath, compute);
-        var denseGraph = Deployer.Exported(dense.Model, compute);
-        OnnxExport.Write(denseGraph, denseOnnx);
-        return deployed.Select(d => new Column(d.Label, d.Run, d.Deployed, OnnxPairTiming.Compare(denseGraph,
-            Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(d.Deployed.OnnxPath!)), dense.Model.Options, get_num_threads(), DeploySettings.DefaultLatencyRepeats))).ToList();
+        var latency = DenseBaseline.Time(densePath, deployed.Select(d => d.Deployed.OnnxPath!), denseOnnx, compute, DeploySettings.DefaultLatencyRepeats);
+        return deployed.Select((d, i) => new Column(d.Label, d.Run, d.Deployed, latency[i])).ToList();
     }
 
     public static object Json(Column c, string denseOnnx) => new

@@ -22,9 +22,10 @@ public static class FoldCommand
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
         Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median); sub-millisecond batch-1 timings need many", DeploySettings.DefaultLatencyRepeats);
         Option<string> onnx = PathOptions.OutputFile("--onnx", "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set", required: false, ".onnx");
+        Option<string> against = PathOptions.InputFile("--against", "Also time the ONNX file in ONNX Runtime against this checkpoint exported as any exporter would (the dense model the run started from, say): the latency deploying saves; needs --onnx", required: false);
         var (healEpochs, healLr) = HealOptions();
         Option<bool> json = CommonOptions.Json();
-        foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats, onnx, healEpochs, healLr }) command.Options.Add(option);
+        foreach (var option in new Option[] { checkpoint, policy, batchSize, repeats, onnx, against, healEpochs, healLr }) command.Options.Add(option);
         var dataArgs = new DataArgs(command);
         command.Options.Add(json);
         command.Options.Add(device);
@@ -35,13 +36,30 @@ public static class FoldCommand
             var heal = new TrainOptions { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr), Seed = job.Loaded.Meta.Data?.Seed ?? 0 };
             var settings = new DeploySettings(ParsePolicy(parsed.GetValue(policy)!)!.Value, parsed.GetValue(batchSize), parsed.GetValue(repeats), parsed.GetValue(onnx), heal);
             bool asJson = parsed.GetValue(json);
+            string? densePath = parsed.GetValue(against);
+            if (densePath is not null)
+            {
+                if (settings.OnnxPath is null) throw new UsageException("--against: needs --onnx (the folded network is timed as an ONNX file)");
+                DenseBaseline.RequireSameInput("--against", densePath, model.Options);
+            }
             var r = DeployStep.Run(parsed.GetValue(checkpoint)!, model, data, settings, compute, new ConsoleProgress(error, asJson), asJson ? null : output);
-            if (!asJson) return CliApp.Ok;
+            var versusDense = densePath is null ? null : DenseBaseline.Time(densePath, [settings.OnnxPath!], null, compute, settings.LatencyRepeats)[0];
+            if (!asJson)
+            {
+                foreach (var p in versusDense ?? [])
+                    output.WriteLine($"against {densePath}, onnxruntime batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {settings.LatencyRepeats}");
+                return CliApp.Ok;
+            }
             var report = new
             {
                 checkpoint = parsed.GetValue(checkpoint), model = model.Name, policy = parsed.GetValue(policy), dataset = data.Name,
                 original = Cost(r.Original), folded = Cost(r.Folded), batch_size = parsed.GetValue(batchSize),
                 latency = r.Deployed.Select(p => new { runtime = p.Runtime, batch = p.Batch, threads = p.Threads, original_ms = p.OriginalMs, folded_ms = p.FoldedMs, ratio = p.Ratio }).ToList(),
+                against = versusDense is null ? null : new
+                {
+                    checkpoint = densePath,
+                    onnxruntime = versusDense.Select(p => new { batch = p.Batch, threads = p.Threads, dense_ms = p.OriginalMs, folded_ms = p.FoldedMs, ratio = p.Ratio }).ToList(),
+                },
                 merges = r.Merges.Select(s => new { first = s.First, second = s.Second, macs_apart = s.MacsApart, macs_merged = s.MacsMerged, exact = s.Exact }).ToList(),
                 test = new
                 {

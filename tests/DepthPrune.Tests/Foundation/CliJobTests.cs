@@ -72,6 +72,19 @@ public class CliJobTests
         Assert.True(File.Exists(dir["folded.onnx"]));
         Assert.True(onnx.GetProperty("max_relative_difference").GetDouble() < 1e-4);
         Assert.Equal(root.GetProperty("test").GetProperty("top1_folded").GetDouble(), onnx.GetProperty("top1").GetDouble(), 1);
+
+        // --against: the ONNX file timed beside the dense model it came from, at batch 1 and 64.
+        (code, output, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--latency-repeats", "2", "--onnx", dir["against.onnx"],
+            "--against", dir["train/model.ckpt"], "--json");
+        Assert.True(code == 0, err);
+        var against = JsonDocument.Parse(output).RootElement.GetProperty("against");
+        Assert.Equal(dir["train/model.ckpt"], against.GetProperty("checkpoint").GetString());
+        Assert.Equal([1, 64], against.GetProperty("onnxruntime").EnumerateArray().Select(p => p.GetProperty("batch").GetInt32()));
+        foreach (var p in against.GetProperty("onnxruntime").EnumerateArray())
+            Assert.Equal(p.GetProperty("folded_ms").GetDouble() / p.GetProperty("dense_ms").GetDouble(), p.GetProperty("ratio").GetDouble(), 6);
+        (code, _, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--against", dir["train/model.ckpt"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--against: needs --onnx", err);
     }
 
     [FashionMnistFact]
