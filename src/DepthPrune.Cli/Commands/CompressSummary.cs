@@ -2,8 +2,6 @@ using DepthPrune.Deployment;
 using DepthPrune.Export;
 using DepthPrune.Methods;
 using DepthPrune.Runtime;
-using DepthPrune.Training;
-using static TorchSharp.torch;
 
 namespace DepthPrune.Cli.Commands;
 

@@ -117,8 +117,9 @@ public static class MethodCommand
             {
                 using var loaded = Checkpoint.Load(best, compute);
                 var heal = options.Finetune with { Epochs = parsed.GetValue(healEpochs), LearningRate = parsed.GetValue(healLr) };
+                // compress's own table times the deployed file against the dense model (and keeps RUN/dense.onnx).
                 var deployed = DeployStep.Run(best, loaded.Model, data, new DeploySettings(policy, OnnxPath: Path.Combine(outDir, "best.onnx"), Heal: heal), compute,
-                    progress, runArgs.Json(parsed) ? null : output);
+                    progress, runArgs.Json(parsed) ? null : output, compress is null ? Path.Combine(outDir, MethodRun.Dense) : null);
                 if (compress is not null)
                 {
                     string denseOnnx = Path.Combine(outDir, "dense.onnx");

@@ -25,9 +25,11 @@ public sealed record NetworkCost(int Depth, long Parameters, long Macs, double L
 /// <summary>What deploying a model did, measured: the costs before and after folding, the merges,
 /// the outputs on the test split against the original (after healing, when asked for; Unhealed is
 /// the folded network before it), and (when written) the ONNX file checked against the folded
-/// network in ONNX Runtime, with the runtimes' latencies.</summary>
+/// network in ONNX Runtime, with the runtimes' latencies; VersusDense, when asked for, times the ONNX
+/// file against the dense model it came from (DenseBaseline).</summary>
 public sealed record DeploymentReport(NetworkCost Original, NetworkCost Folded, IReadOnlyList<FoldStep> Merges, OutputComparison Test,
-    string? OnnxPath, long OnnxBytes, OutputComparison? Onnx, IReadOnlyList<LatencyPoint> Deployed, OutputComparison? Unhealed = null, HealResult? Healing = null);
+    string? OnnxPath, long OnnxBytes, OutputComparison? Onnx, IReadOnlyList<LatencyPoint> Deployed, OutputComparison? Unhealed = null, HealResult? Healing = null,
+    IReadOnlyList<LatencyPoint>? VersusDense = null);
 
 /// <summary>From a trained model to a deployed one: fold, heal, export, check, time. One service for
 /// `fold`, the method commands' last step and the demo.</summary>

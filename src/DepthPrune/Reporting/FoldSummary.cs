@@ -9,14 +9,14 @@ namespace DepthPrune.Reporting;
 /// fold-&lt;checkpoint&gt;-&lt;policy&gt;.json so the run's report shows it.</summary>
 public sealed record FoldSummary(string Checkpoint, string Policy, int DepthOriginal, int DepthFolded, long MacsOriginal, long MacsFolded,
     double LatencyMsOriginal, double LatencyMsFolded, double Top1Original, double Top1Folded, double Agreement, bool Exact,
-    int HealEpochs = 0, double? Top1Unhealed = null, IReadOnlyList<Export.LatencyPoint>? Deployed = null)
+    int HealEpochs = 0, double? Top1Unhealed = null, IReadOnlyList<Export.LatencyPoint>? Deployed = null, IReadOnlyList<Export.LatencyPoint>? VersusDense = null)
 {
     const string Prefix = "fold-";
 
     public static FoldSummary From(string checkpoint, string policy, DeploymentReport r) => new(
         Path.GetFileName(checkpoint), policy, r.Original.Depth, r.Folded.Depth, r.Original.Macs, r.Folded.Macs,
         r.Original.LatencySeconds * 1000, r.Folded.LatencySeconds * 1000, r.Test.Top1Reference, r.Test.Top1Candidate, r.Test.Agreement,
-        r.Merges.All(m => m.Exact), r.Healing?.Epochs ?? 0, r.Unhealed?.Top1Candidate, r.Deployed);
+        r.Merges.All(m => m.Exact), r.Healing?.Epochs ?? 0, r.Unhealed?.Top1Candidate, r.Deployed, r.VersusDense);
 
     /// <summary>When the checkpoint belongs to a method run, stores the summary and rewrites the run's
     /// report; returns that report's path, or null for a checkpoint outside a run.</summary>

@@ -87,14 +87,18 @@ public static class RunReport
         var runs = runDirs.Select(d => (Label: Path.GetFileName(Path.GetFullPath(d).TrimEnd('/')), Dir: d, Run: Load(d))).ToList();
         var md = new StringBuilder();
         md.AppendLine($"# {runs.Count} runs compared").AppendLine();
-        md.AppendLine("| run | method | model | data | dense top-1 | best iteration | removed | top-1 | sparsity | depth (folded) | finished |");
-        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|");
+        md.AppendLine("| run | method | model | data | dense top-1 | best iteration | removed | top-1 | sparsity | depth (folded) | images trained | deployed depth | deployed MACs | ONNX Runtime batch 1 vs dense | finished |");
+        md.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var (label, dir, run) in runs)
         {
             var best = run.Iterations.FirstOrDefault(i => i.Iteration == run.BestIteration);
+            // The best model's fold, when `fold` (or the run's --fold step) recorded one.
+            var fold = run.BestCheckpoint is { } ckpt ? FoldSummary.All(dir).LastOrDefault(f => f.Checkpoint == Path.GetFileName(ckpt)) : null;
+            string deployed = fold is null ? "| | |"
+                : $"{fold.DepthFolded} | {fold.MacsFolded:N0} | " + (fold.VersusDense?.FirstOrDefault(p => p.Batch == 1) is { } b1 ? $"{b1.Ratio:F3}x |" : "|");
             md.AppendLine($"| {label} | {run.Method} | {run.Model} | {run.Dataset} | {F(run.DenseTop1)} | {run.BestIteration?.ToString(CultureInfo.InvariantCulture) ?? "none"} | " +
                           (best is null ? "| | | |" : $"{best.Removed}/{best.Total} | {F(best.Top1)} | {best.Sparsity:P1} | {best.Depth} ({best.LinearDepth}) |") +
-                          $" {(run.Finished ? run.StopReason : "running")} |");
+                          $" {run.TotalImagesTrained:N0} | {deployed} {(run.Finished ? run.StopReason : "running")} |");
         }
         md.AppendLine();
         var curves = runs.Select(r => (r.Label, r.Run)).ToList();

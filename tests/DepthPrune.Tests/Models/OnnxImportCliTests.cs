@@ -55,6 +55,9 @@ public class OnnxImportCliTests
         var againstFile = fold.Deployed!.Where(p => p.Runtime == DepthPrune.Export.DeployedLatency.ImportedFile).ToList();
         Assert.Equal([1, 64], againstFile.Select(p => p.Batch));
         Assert.All(againstFile, p => Assert.True(p.OriginalMs > 0 && p.FoldedMs > 0 && p.OriginalLayers == fileLayers));
+        // And beside the run's dense model (its own export): the latency the run saved.
+        Assert.Equal([1, 64], fold.VersusDense!.Select(p => p.Batch));
+        Assert.All(fold.VersusDense!, p => Assert.True(p.OriginalMs > 0 && p.FoldedMs > 0));
     }
 
     [Fact]

@@ -72,6 +72,13 @@ public class RunReportTests
         Assert.Contains($"| iter-2.ckpt | depth | {fold.Original.Depth} -> {fold.Folded.Depth} |", report);
         AssertPng(dir["run/plots/fold.png"]);
         Assert.Null(FoldSummary.Record(dir["elsewhere.ckpt"], "depth", fold));   // a checkpoint outside a run has no report
+
+        // The best checkpoint's fold, timed against the dense model, fills the comparison's deployed columns.
+        var run = RunReport.Load(dir["run"]);
+        Assert.Equal("iter-2.ckpt", Path.GetFileName(run.BestCheckpoint));
+        FoldSummary.Record(dir["run/iter-2.ckpt"], "depth", fold with { VersusDense = [new("onnxruntime", 1, 2, 0.8, 0.5), new("onnxruntime", 64, 2, 9, 8)] });
+        Assert.Equal(0, Run("report", dir["run"], dir["run"], "--out", dir["compared"]).Code);
+        Assert.Contains($"| {run.TotalImagesTrained:N0} | {fold.Folded.Depth} | {fold.Folded.Macs:N0} | 0.625x |", File.ReadAllText(dir["compared/report.md"]));
     }
 
     [Fact]

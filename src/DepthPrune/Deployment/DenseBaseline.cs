@@ -1,15 +1,14 @@
-using DepthPrune.Deployment;
 using DepthPrune.Export;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
 using DepthPrune.Training;
 using static TorchSharp.torch;
 
-namespace DepthPrune.Cli.Commands;
+namespace DepthPrune.Deployment;
 
 /// <summary>A dense checkpoint exported as any exporter writes it (BatchNorms folded, nothing merged),
 /// timed in ONNX Runtime side by side with each deployed ONNX file: the latency a deployment saves.</summary>
-static class DenseBaseline
+public static class DenseBaseline
 {
     /// <summary>One list of latency points (batch 1 and 64) per deployed file; denseOnnx, if given, keeps the dense export.</summary>
     public static IReadOnlyList<IReadOnlyList<LatencyPoint>> Time(string densePath, IEnumerable<string> deployedOnnx, string? denseOnnx, Compute compute, int repeats)
