@@ -32,8 +32,9 @@ public abstract class DepthMethod
 {
     public abstract string Name { get; }
     public virtual bool Prunes => false;
-    /// <summary>Chooses activations to remove (several per step, a failed one kept and the next tried).</summary>
-    public virtual bool ChoosesRemovals => false;
+    /// <summary>Chooses what it removes under these options, so a failed removal can be kept and the
+    /// next one tried (--retries); EASIER may also take several per step.</summary>
+    public virtual bool ChoosesRemovals(MethodOptions options) => false;
 
     public abstract IReadOnlyList<string>? Before(MethodContext context);
 

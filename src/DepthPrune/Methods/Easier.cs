@@ -15,7 +15,7 @@ namespace DepthPrune.Methods;
 public sealed class Easier : DepthMethod
 {
     public override string Name => "easier";
-    public override bool ChoosesRemovals => true;
+    public override bool ChoosesRemovals(MethodOptions options) => true;
 
     public override IReadOnlyList<string>? Before(MethodContext c)
     {

@@ -16,6 +16,8 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 {
     public override string Name => nepenthe ? "nepenthe" : "egp";
     public override bool Prunes => true;
+    /// <summary>Under the latency objective it chooses which residual branch goes: one that failed can be kept.</summary>
+    public override bool ChoosesRemovals(MethodOptions options) => options.Objective == RemovalObjective.Latency;
 
     public override IReadOnlyList<string>? Before(MethodContext c)
     {
@@ -42,7 +44,17 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
             // becomes its shortcut, so the ReLU after the add sees what the shortcut carries.
             var block = BlockOf(c.Model, whole.Layer);
             if (block is null) MagnitudePruning.PruneLayer(c.Model, c.Masks, whole.Layer, c.Masks.Remaining(whole.Layer.Module));
-            else c.Masks.RemoveBranch(c.Model, block);
+            else
+            {
+                c.Masks.RemoveBranch(c.Model, block);
+                // The branch's own activations see constants and feed nothing now: removing them is
+                // exact, and names the branch, which a roll-back then keeps (--retries).
+                foreach (string slot in InnerSlots(block).Where(s => !c.Model.Slots[s].IsLinear))
+                {
+                    c.Model.Slots[slot].SetIdentity();
+                    removed.Add(slot);
+                }
+            }
             var gone = block is null ? [whole.Layer.Module] : new Structure(block.Main).WeightLayers.Select(l => l.Module).ToHashSet();
             spent = candidates.Where(k => gone.Contains(k.Layer)).Sum(k => k.Remaining);
             candidates.RemoveAll(k => gone.Contains(k.Layer));
@@ -63,6 +75,7 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
     {
         long baseline = FoldPayoff.FoldedMacs(c.Model);
         var paying = candidates.Select(k => (Candidate: k, Pair: pairs.First(p => p.Layer.Module == k.Layer)))
+            .Where(k => !Kept(c, k.Pair))
             .OrderBy(k => entropies[k.Pair.Slot].Entropy).ThenBy(k => k.Candidate.Importance)
             .Where(k => FoldPayoff.OfPruningAway(c.Model, k.Pair.Layer, baseline) > 0)
             .Select(k => k.Pair);
@@ -81,6 +94,12 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
         BlockOf(model, layer) is { } block
             ? new Structure(block.Main).WeightLayers.SelectMany(l => l.Norm is null ? [l.Module] : new[] { l.Module, l.Norm }).ToList()
             : [layer.Module];
+
+    static IReadOnlyList<string> InnerSlots(ResidualNode block) => new Structure(block.Main).Activations;
+
+    /// <summary>Whether a failed, undone removal kept this layer's branch (or, outside a block, its activation).</summary>
+    static bool Kept(MethodContext c, PruningPair pair) =>
+        c.Kept.Contains(pair.Slot) || BlockOf(c.Model, pair.Layer) is { } block && InnerSlots(block).Any(c.Kept.Contains);
 
     static ResidualNode? BlockOf(ZooModel model, WeightNode layer) => model.Structure.Walk().OfType<ResidualNode>()
         .LastOrDefault(r => new Structure(r.Main).WeightLayers.Any(l => l.Module == layer.Module));

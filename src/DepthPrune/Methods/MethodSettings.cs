@@ -122,7 +122,7 @@ public static class MethodSettings
             "EASIER: removals one iteration may take when their entropies are clearly lowest (1: as published); an iteration that leaves the tolerance with several is rolled back and retried with half as many", Easier,
             o => o.MaxRemovals, (o, v) => o with { MaxRemovals = v!.Value }, v => v >= 1, "must be >= 1"),
         new NumberSetting<int>("retries", nameof(MethodOptions.Retries),
-            "EASIER: removals that may leave the tolerance, be undone and their activation kept while the next lowest is tried, before the run stops (0: as published)", Easier,
+            "EASIER, and EGP/NEPENTHE under --objective latency: removals that may leave the tolerance, be undone and their activation (the residual branch) kept while the next is tried, before the run stops (0: as published)", ByObjective,
             o => o.Retries, (o, v) => o with { Retries = v!.Value }, v => v >= 0, "must be >= 0"),
     ];
 

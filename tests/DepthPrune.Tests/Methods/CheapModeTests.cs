@@ -121,7 +121,7 @@ public class CheapModeTests
     sealed class FirstIsFatal : DepthMethod
     {
         public override string Name => "first-is-fatal";
-        public override bool ChoosesRemovals => true;
+        public override bool ChoosesRemovals(MethodOptions options) => true;
         public override IReadOnlyList<string>? Before(MethodContext c)
         {
             var order = c.Model.Structure.Activations;

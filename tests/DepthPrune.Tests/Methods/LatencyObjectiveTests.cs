@@ -147,6 +147,41 @@ public class LatencyObjectivePruningTests
         Assert.Contains(block, steps.Single().First);
     }
 
+    /// <summary>The branch NEPENTHE prunes away under the latency objective (equal entropies), with
+    /// the activations it names, and the same step from the same model with that branch kept.</summary>
+    static (string Block, IReadOnlyList<string> Removed) PrunedAway(IReadOnlyList<string> kept)
+    {
+        Seeding.Seed(6);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        using var masks = new PruningMasks();
+        var entropies = model.Structure.Activations.Select(name =>
+        {
+            int n = (int)model.Slots[name].Channels;
+            return new LayerEntropy(name, n, 0.9, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), 0.9, 0.9, 0.9);
+        }).ToList();
+        var context = new MethodContext
+        {
+            Model = model, Masks = masks, Iteration = 1, Random = new Random(1), Entropies = entropies, Kept = kept,
+            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.3, Objective = RemovalObjective.Latency },
+        };
+        var removed = new EntropyGuidedPruning(nepenthe: true).Before(context)!;
+        Assert.All(removed, s => Assert.True(model.Slots[s].IsLinear, s));
+        var gone = model.Structure.PruningPairs().Where(p => masks.Remaining(p.Layer.Module) == 0 && p.Layer.Module.Contains(".conv")).ToList();
+        return (string.Join(".", gone[0].Layer.Module.Split('.').Take(2)), removed);
+    }
+
+    [Fact]
+    public void Nepenthe_under_latency_names_the_branch_it_prunes_away_and_a_kept_branch_is_passed_over()
+    {
+        Assert.True(new EntropyGuidedPruning(nepenthe: true).ChoosesRemovals(new MethodOptions { Finetune = new(), Objective = RemovalObjective.Latency }));
+        Assert.False(new EntropyGuidedPruning(nepenthe: true).ChoosesRemovals(new MethodOptions { Finetune = new() }));
+        var (first, removed) = PrunedAway([]);
+        Assert.Equal([first + ".relu1"], removed);   // the BasicBlock's inner ReLU (relu2 follows the add)
+        // Its removal undone and kept (--retries): the next paying branch goes instead.
+        var (second, _) = PrunedAway(removed);
+        Assert.NotEqual(first, second);
+    }
+
     [Fact]
     public void A_branch_removed_whole_outputs_exactly_zero_in_training_and_eval_and_stays_so_through_a_step_and_a_checkpoint()
     {

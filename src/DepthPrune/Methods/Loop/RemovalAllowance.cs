@@ -8,13 +8,14 @@ public enum Trial { None, Single, Several }
 
 /// <summary>How many removals a step may take, and what an iteration that leaves the tolerance
 /// costs (docs/METHODS.md, cheap mode). Several removals taken at once are undone and retried with
-/// half as many; a single removal by a method that chooses its removals (EASIER) is undone and its
-/// activation kept, up to Retries times. After an accepted iteration the allowance doubles (up to
+/// half as many; a single removal by a method that chooses its removals (EASIER; EGP and NEPENTHE
+/// pruning a residual branch away under the latency objective) is undone and its activations kept,
+/// up to Retries times. After an accepted iteration the allowance doubles (up to
 /// Max) only when it had room to spare: back within a quarter epoch, or always when no check
 /// judges recovery.</summary>
 public sealed record RemovalAllowance(int Max, int Retries, bool ChoosesRemovals)
 {
-    public static RemovalAllowance For(DepthMethod method, MethodOptions options) => new(options.MaxRemovals, options.Retries, method.ChoosesRemovals);
+    public static RemovalAllowance For(DepthMethod method, MethodOptions options) => new(options.MaxRemovals, options.Retries, method.ChoosesRemovals(options));
 
     internal int Allowed(RunState state) => Math.Max(1, state.Budget > 0 ? state.Budget : Max);
 
