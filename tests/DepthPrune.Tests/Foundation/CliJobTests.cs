@@ -131,6 +131,24 @@ public class CliJobTests
         Assert.Contains("--init", err);
     }
 
+    [Fact]
+    public void A_dense_checkpoint_decides_the_preset_behind_the_fine_tune_rate()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["cifar"]);
+        for (int b = 1; b <= 5; b++) DepthPrune.Tests.Data.SyntheticFiles.WriteCifarBatch(dir[$"cifar/data_batch_{b}.bin"], 8, (b - 1) * 8);
+        DepthPrune.Tests.Data.SyntheticFiles.WriteCifarBatch(dir["cifar/test_batch.bin"], 8, 100);
+        var (code, _, err) = Run("train", "--model", "vgg16bn", "--width", "0.0625", "--dataset", "cifar10", "--data", dir["cifar"], "--preset", "paper",
+            "--epochs", "0", "--out", dir["dense"], "--quiet");
+        Assert.True(code == 0, err);
+        // No --model: the papers' CIFAR-10 rate for VGG is 0.01 (0.1 for the others), and a fine-tune takes a tenth of it.
+        (code, _, err) = Run("easier", "--checkpoint", dir["dense/model.ckpt"], "--dataset", "cifar10", "--data", dir["cifar"], "--preset", "paper",
+            "--val-split", "0", "--batch-size", "8", "--max-iterations", "1", "--tolerance", "100", "--out", dir["run"], "--quiet");
+        Assert.True(code == 0, err);
+        using var run = JsonDocument.Parse(File.ReadAllText(dir["run/run.json"]));
+        Assert.Equal(0.001, run.RootElement.GetProperty("finetune_lr").GetDouble(), 9);
+    }
+
     [Theory]
     [InlineData("--prune-ratio", "1.5")]
     [InlineData("--prune-ratio", "0")]

@@ -64,6 +64,8 @@ public sealed record RunRecord
     /// <summary>"T=4, alpha=0.5" when fine-tuning distilled from the dense model.</summary>
     public string? Distill { get; init; }
     public int FinetuneEpochs { get; init; }
+    /// <summary>Peak learning rate of each fine-tune (resolved: a flag, or a tenth of the training rate).</summary>
+    public double FinetuneLr { get; init; }
     /// <summary>Fraction of the tolerance validation top-1 must be back within to end a fine-tune early (null: full schedule).</summary>
     public double? EarlyStop { get; init; }
     public int MaxRemovals { get; init; } = 1;
@@ -91,7 +93,7 @@ public sealed record RunRecord
         StoppingSplit = stoppingSplit, SelectionRule = o.Rule.Describe(stoppingSplit), Tolerance = o.Tolerance, ToleranceConfidence = o.ToleranceConfidence,
         PruneRatio = o.PruneRatio, Objective = o.Objective.ToString().ToLowerInvariant(), ShareTemperature = o.ShareTemperature,
         Distill = o.Distill is { } d ? FormattableString.Invariant($"T={d.Temperature}, alpha={d.Alpha}") : null,
-        FinetuneEpochs = o.Finetune.Epochs, EarlyStop = o.EarlyStop, MaxRemovals = o.MaxRemovals, Retries = o.Retries,
+        FinetuneEpochs = o.Finetune.Epochs, FinetuneLr = o.Finetune.LearningRate, EarlyStop = o.EarlyStop, MaxRemovals = o.MaxRemovals, Retries = o.Retries,
         ProbeSample = o.ProbeSample, DamageSample = o.DamageSample, Recipe = o.Recipe,
     };
 
