@@ -23,6 +23,8 @@ public sealed class TrainHooks
     /// <summary>Stop before the schedule's end where its check says so (fine-tuning: recovered, or a trial given up).</summary>
     public EarlyStop? EarlyStop { get; init; }
     public string Stage { get; init; } = "train";
+    /// <summary>Called at the end of each whole epoch, after its evaluation.</summary>
+    public Action<EpochRecord>? EpochDone { get; init; }
 }
 
 public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainTop1, EvalResult? Test, double Seconds);
@@ -111,6 +113,7 @@ public static class Trainer
             }
             history.Add(EndOfEpoch(evalLoader is null ? null : Evaluation.Run(model, evalLoader)));
             hooks.SaveCheckpoint?.Invoke(epoch + 1, 0, optimizer);
+            hooks.EpochDone?.Invoke(history[^1]);
         }
         return history;
     }

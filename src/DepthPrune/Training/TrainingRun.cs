@@ -48,6 +48,9 @@ public static class TrainingRun
         List<EpochRecord> Attempt(TrainOptions o) => Trainer.Fit(model, data, o, compute, new TrainHooks
         {
             Masks = masks, Progress = progress, Stage = meta.Stage, ExtraLoss = extraLoss, Distill = distill, EarlyStop = earlyStop,
+            // A long run shows where it stands once an epoch, whether or not progress lines are shown.
+            EpochDone = log is null ? null : r => log($"{meta.Stage} epoch {r.Epoch}/{o.Epochs} done: loss {r.TrainLoss:F4}, train top-1 {r.TrainTop1:F2}%" +
+                (r.Test is { } t ? $", test top-1 {t.Top1:F2}%" : "") + $", {r.Seconds:F0} s"),
             SaveCheckpoint = (epoch, batch, optimizer) =>
             {
                 RequireFiniteWeights(model, meta.Stage, epoch, batch);

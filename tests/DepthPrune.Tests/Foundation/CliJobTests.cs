@@ -122,6 +122,13 @@ public class CliJobTests
         Assert.True(code == 0, err);
         Assert.Equal(trained, JsonDocument.Parse(output).RootElement.GetProperty("test_top1").GetDouble(), 6);
         Assert.Equal("mlp", DepthPrune.Training.Checkpoint.ReadMeta(dir["again/model.ckpt"]).Model);
+        // Each finished epoch says where the run stands, its test top-1 as train.json records it.
+        (code, output, err) = Run("train", "--init", dir["first/model.ckpt"], "--dataset", "fashion-mnist", "--train-subset", "2000",
+            "--epochs", "1", "--out", dir["one"], "--json");
+        Assert.True(code == 0, err);
+        double epochTop1 = JsonDocument.Parse(output).RootElement.GetProperty("history")[0].GetProperty("test_top1").GetDouble();
+        Assert.Contains($"train epoch 1/1 done: loss ", err);
+        Assert.Contains($", test top-1 {epochTop1.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)}%", err);
 
         (code, _, err) = Run("train", "--init", dir["first/model.ckpt"], "--model", "lenet5", "--dataset", "fashion-mnist", "--epochs", "0", "--out", dir["other"]);
         Assert.Equal(2, code);
