@@ -97,9 +97,8 @@ public sealed class EntropyGuidedPruning(bool nepenthe) : DepthMethod
 
     static IReadOnlyList<string> InnerSlots(ResidualNode block) => new Structure(block.Main).Activations;
 
-    /// <summary>Whether a failed, undone removal kept this layer's branch (or, outside a block, its activation).</summary>
-    static bool Kept(MethodContext c, PruningPair pair) =>
-        c.Kept.Contains(pair.Slot) || BlockOf(c.Model, pair.Layer) is { } block && InnerSlots(block).Any(c.Kept.Contains);
+    /// <summary>Whether a failed, undone removal kept this layer's residual branch.</summary>
+    static bool Kept(MethodContext c, PruningPair pair) => BlockOf(c.Model, pair.Layer) is { } block && InnerSlots(block).Any(c.Kept.Contains);
 
     static ResidualNode? BlockOf(ZooModel model, WeightNode layer) => model.Structure.Walk().OfType<ResidualNode>()
         .LastOrDefault(r => new Structure(r.Main).WeightLayers.Any(l => l.Module == layer.Module));
