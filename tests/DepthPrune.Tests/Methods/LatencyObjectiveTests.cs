@@ -116,44 +116,13 @@ public class LatencyObjectiveTests
 
 public class LatencyObjectivePruningTests
 {
-    [Theory]
-    [InlineData(RemovalObjective.Entropy, 0)]
-    [InlineData(RemovalObjective.Latency, 1)]
-    public void Nepenthe_under_latency_prunes_away_the_least_important_layer_whose_block_then_folds(RemovalObjective objective, int foldedBlocks)
+    /// <summary>A seeded ResNet-18 whose activations all have the same entropy (the budget is shared by
+    /// mean |w| alone, and no layer is capped), and NEPENTHE's step on it with these branches kept.</summary>
+    static (ZooModel Model, PruningMasks Masks, IReadOnlyList<string> Removed) EqualEntropyStep(RemovalObjective objective, IReadOnlyList<string> kept)
     {
         Seeding.Seed(6);
-        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
-        using var masks = new PruningMasks();
-        // Equal entropies: the budget is shared by mean |w| alone, and no layer is capped.
-        var entropies = model.Structure.Activations.Select(name =>
-        {
-            int n = (int)model.Slots[name].Channels;
-            return new LayerEntropy(name, n, 0.9, 0, 0, 100, Enumerable.Repeat(0.5, n).ToArray(), 0.9, 0.9, 0.9);
-        }).ToList();
-        var context = new MethodContext
-        {
-            Model = model, Masks = masks, Iteration = 1, Random = new Random(1), Entropies = entropies,
-            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.3, Objective = objective },
-        };
-        new EntropyGuidedPruning(nepenthe: true).Before(context);
-        var (stages, steps) = DepthPrune.Folding.Folder.Fold(DepthPrune.Folding.Folder.Compile(model), DepthPrune.Folding.FoldPolicy.Exact);
-        Assert.Equal(foldedBlocks, steps.Count(s => s.Second == "identity" || s.First.Contains("conv2")));
-        if (foldedBlocks == 0) return;
-        // The block that folds is the one whose layer was pruned away.
-        // The block that folds is the one pruned away: its whole main path (both convs).
-        var pruned = model.Structure.PruningPairs().Where(p => masks.Remaining(p.Layer.Module) == 0 && p.Layer.Module.Contains(".conv")).ToList();
-        string block = string.Join(".", pruned[0].Layer.Module.Split('.').Take(2));
-        Assert.Equal([block + ".conv1", block + ".conv2"], pruned.Select(p => p.Layer.Module).Order());
-        Assert.Contains(block, steps.Single().First);
-    }
-
-    /// <summary>The branch NEPENTHE prunes away under the latency objective (equal entropies), with
-    /// the activations it names, and the same step from the same model with that branch kept.</summary>
-    static (string Block, IReadOnlyList<string> Removed) PrunedAway(IReadOnlyList<string> kept)
-    {
-        Seeding.Seed(6);
-        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
-        using var masks = new PruningMasks();
+        var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.25, InputSize: 8));
+        var masks = new PruningMasks();
         var entropies = model.Structure.Activations.Select(name =>
         {
             int n = (int)model.Slots[name].Channels;
@@ -162,12 +131,35 @@ public class LatencyObjectivePruningTests
         var context = new MethodContext
         {
             Model = model, Masks = masks, Iteration = 1, Random = new Random(1), Entropies = entropies, Kept = kept,
-            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.3, Objective = RemovalObjective.Latency },
+            Options = new MethodOptions { Finetune = new TrainOptions(), PruneRatio = 0.3, Objective = objective },
         };
-        var removed = new EntropyGuidedPruning(nepenthe: true).Before(context)!;
-        Assert.All(removed, s => Assert.True(model.Slots[s].IsLinear, s));
-        var gone = model.Structure.PruningPairs().Where(p => masks.Remaining(p.Layer.Module) == 0 && p.Layer.Module.Contains(".conv")).ToList();
-        return (string.Join(".", gone[0].Layer.Module.Split('.').Take(2)), removed);
+        return (model, masks, new EntropyGuidedPruning(nepenthe: true).Before(context)!);
+    }
+
+    /// <summary>The block whose convs were all pruned away.</summary>
+    static string PrunedBlock(ZooModel model, PruningMasks masks)
+    {
+        var pruned = model.Structure.PruningPairs().Where(p => masks.Remaining(p.Layer.Module) == 0 && p.Layer.Module.Contains(".conv")).ToList();
+        string block = string.Join(".", pruned[0].Layer.Module.Split('.').Take(2));
+        Assert.Equal([block + ".conv1", block + ".conv2"], pruned.Select(p => p.Layer.Module).Order());
+        return block;
+    }
+
+    [Theory]
+    [InlineData(RemovalObjective.Entropy, 0)]
+    [InlineData(RemovalObjective.Latency, 1)]
+    public void Nepenthe_under_latency_prunes_away_the_least_important_layer_whose_block_then_folds(RemovalObjective objective, int foldedBlocks)
+    {
+        var (model, masks, _) = EqualEntropyStep(objective, []);
+        using (model)
+        using (masks)
+        {
+            var (stages, steps) = DepthPrune.Folding.Folder.Fold(DepthPrune.Folding.Folder.Compile(model), DepthPrune.Folding.FoldPolicy.Exact);
+            Assert.Equal(foldedBlocks, steps.Count(s => s.Second == "identity" || s.First.Contains("conv2")));
+            if (foldedBlocks == 0) return;
+            // The block that folds is the one pruned away: its whole main path (both convs).
+            Assert.Contains(PrunedBlock(model, masks), steps.Single().First);
+        }
     }
 
     [Fact]
@@ -175,11 +167,17 @@ public class LatencyObjectivePruningTests
     {
         Assert.True(new EntropyGuidedPruning(nepenthe: true).ChoosesRemovals(new MethodOptions { Finetune = new(), Objective = RemovalObjective.Latency }));
         Assert.False(new EntropyGuidedPruning(nepenthe: true).ChoosesRemovals(new MethodOptions { Finetune = new() }));
-        var (first, removed) = PrunedAway([]);
+        var (model, masks, removed) = EqualEntropyStep(RemovalObjective.Latency, []);
+        string first = PrunedBlock(model, masks);
         Assert.Equal([first + ".relu1"], removed);   // the BasicBlock's inner ReLU (relu2 follows the add)
+        Assert.True(model.Slots[first + ".relu1"].IsLinear);
+        model.Dispose();
+        masks.Dispose();
         // Its removal undone and kept (--retries): the next paying branch goes instead.
-        var (second, _) = PrunedAway(removed);
-        Assert.NotEqual(first, second);
+        var (again, againMasks, _) = EqualEntropyStep(RemovalObjective.Latency, removed);
+        Assert.NotEqual(first, PrunedBlock(again, againMasks));
+        again.Dispose();
+        againMasks.Dispose();
     }
 
     [Fact]
