@@ -106,7 +106,8 @@ public static class MethodCommand
             };
             // config.yaml records the flags the run goes on with (a resumed run's accepted changes too).
             if (resume) MethodRun.RefuseMismatchedResume(method, setup);
-            if (resume || !File.Exists(current)) RunArgs.SaveConfiguration(parsed, outDir, settings.Values(options, method));
+            if (resume || !File.Exists(current))
+                RunArgs.SaveConfiguration(parsed, outDir, [.. settings.Values(options, method), ("finetune-lr", options.Finetune.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture))]);
             if (setup.DenseCheckpoint is null && !resume) progress.Line($"{method}: defaults for the training flags not given: {job.Preset.Notes}");
             var run = MethodRun.Run(DepthMethod.Create(method), setup, progress, progress.Line);
             if (runArgs.Json(parsed)) output.WriteLine(System.Text.Json.JsonSerializer.Serialize(run, Training.Checkpoint.Json));

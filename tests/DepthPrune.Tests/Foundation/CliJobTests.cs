@@ -154,6 +154,7 @@ public class CliJobTests
         Assert.True(code == 0, err);
         using var run = JsonDocument.Parse(File.ReadAllText(dir["run/run.json"]));
         Assert.Equal(0.001, run.RootElement.GetProperty("finetune_lr").GetDouble(), 9);
+        Assert.Contains("finetune-lr: 0.001\n", File.ReadAllText(dir["run/config.yaml"]));   // resolved, though not typed
     }
 
     [Theory]
