@@ -78,7 +78,7 @@ public static class MethodCommand
             var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed, held);
             var initial = new MethodOptions
             {
-                Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate * 0.1, WarmupEpochs = 0 }, Seed = seed,
+                Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate / 10, WarmupEpochs = 0 }, Seed = seed,
             };
             var options = settings.Resolve(parsed, method, initial, bundle);
             if (settings.Given(parsed, "damage-sample") && options.DamageSample > 0 && !MethodSettings.DamageApplies(method, options.Objective))
