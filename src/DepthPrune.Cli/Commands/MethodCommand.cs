@@ -74,8 +74,9 @@ public static class MethodCommand
             var compute = runArgs.Start(parsed);
             int seed = runArgs.Seed(parsed);
             // A dense checkpoint decides the model, and so the preset behind the defaults (the fine-tune rate).
-            string? held = parsed.GetValue(checkpoint) is { } dense ? Checkpoint.ReadMeta(dense).Model : null;
-            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed, held);
+            string? densePath = parsed.GetValue(checkpoint);
+            var denseMeta = densePath is null ? null : Checkpoint.ReadMeta(densePath);
+            var job = JobSetup.Resolve(parsed, modelArgs, dataArgs, trainArgs, seed, denseMeta?.Model);
             var initial = new MethodOptions
             {
                 Finetune = job.Train with { LearningRate = parsed.GetValue(finetuneLr) ?? job.Train.LearningRate / 10, WarmupEpochs = 0 }, Seed = seed,
@@ -96,7 +97,7 @@ public static class MethodCommand
                 // Mid-pretraining, the dense model's schedule is the run's (the fine-tunes' flags may change and are recorded).
                 if (saved is { Stage: "pretrain", Train: { } pretrain }) trainArgs.RequireSameAs(parsed, pretrain, $"--resume: {current}");
             }
-            else if (parsed.GetValue(checkpoint) is { } start) modelArgs.RequireSameAs(parsed, Checkpoint.ReadMeta(start), $"--checkpoint {start}");
+            else if (denseMeta is not null) modelArgs.RequireSameAs(parsed, denseMeta, $"--checkpoint {densePath}");
             using var data = DataBundle.Load(job.Data);
             if (!resume && parsed.GetValue(checkpoint) is null) job.ModelOptionsFor(data).RequireFits(job.ModelName, data.Name, data.SampleShape, data.Classes);
             var setup = new MethodRunSetup
