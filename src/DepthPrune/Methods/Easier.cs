@@ -6,7 +6,8 @@ namespace DepthPrune.Methods;
 /// (Identity), and any whose entropy is exactly 0 (exact channel mask). Under the latency
 /// objective a removal may be a unit: the remaining activations of one block together, when only
 /// removing them all lets folding save MACs (a MobileNetV2 block). Among the lowest-entropy quarter
-/// of the units (mean entropy), the one that saves the most MACs per activation removed goes;
+/// of the units (mean entropy), the one that saves the most per activation removed goes (MACs, or
+/// with --payoff onnxruntime batch-1 time in ONNX Runtime);
 /// when none saves any, the lowest-entropy activation. Allowed several removals, it takes the
 /// lowest-entropy activations whose entropy bounds separate them from the rest (all of them up to
 /// the allowance when entropies are exact), at least one. With a damage sample (entropy
@@ -47,8 +48,7 @@ public sealed class Easier : DepthMethod
     /// <summary>remaining is in entropy order; ties in payoff go to the lower mean entropy.</summary>
     static IReadOnlyList<string> BestUnit(MethodContext c, IReadOnlyList<string> remaining, Dictionary<string, double> entropy)
     {
-        long baseline = FoldPayoff.FoldedMacs(c.Model);
-        var units = FoldPayoff.RemovalUnits(c.Model, remaining, baseline)
+        var units = FoldPayoff.RemovalUnits(c.Model, remaining, FoldPayoff.Cost(c.Model, c.Options.Payoff))
             .OrderBy(u => u.Slots.Average(s => entropy[s])).ToList();
         int window = Math.Max(2, (units.Count + 3) / 4);
         var best = units.Take(window).Aggregate((a, b) => b.SavingPerRemoval > a.SavingPerRemoval ? b : a);

@@ -4,10 +4,15 @@ using static TorchSharp.torch;
 
 namespace DepthPrune.Methods;
 
-/// <summary>What a removal lets folding save, in MACs per image of the folded network (policy
-/// macs: the deployable fold), measured by folding the model with the removal made and undone.</summary>
+/// <summary>What a removal lets folding save (policy macs: the deployable fold), measured by folding
+/// the model with the removal made and undone: in MACs per image of the folded network, or (EASIER,
+/// <see cref="PayoffMeasure.OnnxRuntime"/>) in its batch-1 time in ONNX Runtime.</summary>
 public static class FoldPayoff
 {
+    /// <summary>The cost the latency objective counts, for the model as it is now.</summary>
+    public static IFoldCost Cost(ZooModel model, PayoffMeasure measure) =>
+        measure == PayoffMeasure.OnnxRuntime ? new Export.RuntimeFoldCost(model) : new MacsCost(model);
+
     /// <summary>MACs per image of the model's weight layers once folded.</summary>
     public static long FoldedMacs(ZooModel model)
     {
@@ -31,9 +36,11 @@ public static class FoldPayoff
     /// that the remaining activations of one block form one unit when removing them all saves
     /// more per activation than removing any one of them alone (a MobileNetV2 block folds only
     /// once both its ReLU6 are gone).</summary>
-    public static IReadOnlyList<RemovalUnit> RemovalUnits(ZooModel model, IReadOnlyList<string> remaining, long baseline)
+    public static IReadOnlyList<RemovalUnit> RemovalUnits(ZooModel model, IReadOnlyList<string> remaining, IFoldCost cost)
     {
-        var alone = remaining.ToDictionary(s => s, s => (double)(baseline - WithIdentity(model, [s])));
+        double baseline = cost.Baseline;
+        double WithIdentity(IReadOnlyList<string> slots) => Linearize.WithIdentity(model, slots, () => cost.Of(model));
+        var alone = remaining.ToDictionary(s => s, s => baseline - WithIdentity([s]));
         var together = new Dictionary<string, double>();   // per block (by its first remaining slot), folded once
         var units = new List<RemovalUnit>();
         foreach (string slot in remaining)
@@ -41,7 +48,7 @@ public static class FoldPayoff
             if (units.Any(u => u.Slots.Contains(slot))) continue;
             var block = model.Structure.BlockOf(slot).Where(remaining.Contains).ToList();
             if (!together.TryGetValue(block[0], out double perRemoval))
-                together[block[0]] = perRemoval = block.Count > 1 ? (baseline - WithIdentity(model, block)) / (double)block.Count : double.NegativeInfinity;
+                together[block[0]] = perRemoval = block.Count > 1 ? (baseline - WithIdentity(block)) / block.Count : double.NegativeInfinity;
             if (perRemoval > block.Max(s => alone[s])) units.Add(new RemovalUnit(block, perRemoval));
             else units.Add(new RemovalUnit([slot], alone[slot]));
         }
@@ -59,6 +66,22 @@ public static class FoldPayoff
         try { return baseline - FoldedMacs(model); }
         finally { weight.copy_(kept); }
     }
+}
 
-    static long WithIdentity(ZooModel model, IReadOnlyList<string> slots) => Linearize.WithIdentity(model, slots, () => FoldedMacs(model));
+/// <summary>Whether the latency objective counts a fold's MACs or times it in ONNX Runtime.</summary>
+public enum PayoffMeasure { Macs, OnnxRuntime }
+
+/// <summary>What the model costs once folded (policy macs), against what it cost when the cost was made.</summary>
+public interface IFoldCost
+{
+    /// <summary>The cost of the model as it was when this was made.</summary>
+    double Baseline { get; }
+    double Of(ZooModel model);
+}
+
+/// <summary>MACs per image of the folded network.</summary>
+public sealed class MacsCost(ZooModel model) : IFoldCost
+{
+    public double Baseline { get; } = FoldPayoff.FoldedMacs(model);
+    public double Of(ZooModel changed) => FoldPayoff.FoldedMacs(changed);
 }

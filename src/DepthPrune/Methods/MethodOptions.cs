@@ -27,6 +27,8 @@ public sealed record MethodOptions
     public double FoldLambda { get; init; } = 1e-2;
     public int Seed { get; init; }
     public RemovalObjective Objective { get; init; } = RemovalObjective.Entropy;
+    /// <summary>EASIER under the latency objective: what a removal's fold saving is counted in.</summary>
+    public PayoffMeasure Payoff { get; init; } = PayoffMeasure.Macs;
     /// <summary>tau in EGP/NEPENTHE's budget softmax((sum I)/(I_l tau)); 1 is the published rule.</summary>
     public double ShareTemperature { get; init; } = 1;
     /// <summary>Fine-tune with distillation from the dense model at this temperature and weight (null: plain).</summary>
@@ -62,6 +64,8 @@ public sealed record MethodOptions
         Require(ProbeBatchSize > 0, $"{nameof(ProbeBatchSize)} {ProbeBatchSize}: must be positive");
         Require(ProbeSample == 0 || Estimator == EntropyEstimator.Dataset,
             $"{nameof(ProbeSample)} {ProbeSample}: needs {nameof(Estimator)} dataset (the bound is for the mean of per-neuron entropies)");
+        Require(Payoff == PayoffMeasure.Macs || Objective == RemovalObjective.Latency,
+            $"{nameof(Payoff)} {Payoff}: a fold's saving is measured only under {nameof(Objective)} latency");
         Finetune.Validate();
     }
 }

@@ -31,14 +31,49 @@ public class LatencyObjectiveTests
         string[] both = ["features.3.conv.0.2", "features.3.conv.1.2"];
         // Alone, neither removal lets a merge pay (a dense 3x3 over 6C channels costs more than the
         // pair it replaces): the two form one unit, worth half the block's saving per removal.
-        var unit = FoldPayoff.RemovalUnits(model, both, baseline).Single();
+        var unit = FoldPayoff.RemovalUnits(model, both, new MacsCost(model)).Single();
         Assert.Equal(both, unit.Slots);
         Assert.Equal((apart - merged) / 2.0, unit.SavingPerRemoval);
         model.Slots["features.3.conv.0.2"].SetIdentity();
         Assert.Equal(baseline, FoldPayoff.FoldedMacs(model));                  // half a block removed: nothing folds yet
-        var last = FoldPayoff.RemovalUnits(model, ["features.3.conv.1.2"], baseline).Single();
+        var last = FoldPayoff.RemovalUnits(model, ["features.3.conv.1.2"], new MacsCost(model)).Single();
         Assert.Equal(apart - merged, last.SavingPerRemoval);
         Assert.Equal(SlotMode.Nonlinear, model.Slots["features.3.conv.1.2"].Mode);   // measuring left the model as it was
+    }
+
+    [Fact]
+    public void Timed_in_onnx_runtime_a_removal_that_merges_nothing_saves_nothing_and_linear_blocks_save_time()
+    {
+        using var model = Model("mobilenetv2-cifar", size: 16);
+        var cost = new DepthPrune.Export.RuntimeFoldCost(model);
+        Assert.Equal(DepthPrune.Export.RuntimeFoldCost.Scale, cost.Baseline);
+        // Half a block merges nothing: the same layers, so exactly the baseline (not a noisy timing).
+        Assert.Equal(cost.Baseline, Linearize.WithIdentity(model, ["features.3.conv.0.2"], () => cost.Of(model)));
+        // Five whole blocks (both ReLU6 each): each block's three convs and two clips become one conv;
+        // a third of the graph's nodes gone is faster at batch 1 by any clock.
+        var blocks = Enumerable.Range(2, 5).SelectMany(b => new[] { $"features.{b}.conv.0.2", $"features.{b}.conv.1.2" }).ToList();
+        double linear = Linearize.WithIdentity(model, blocks, () => cost.Of(model));
+        Assert.InRange(linear, 1, 0.95 * cost.Baseline);
+        Assert.Equal(SlotMode.Nonlinear, model.Slots["features.2.conv.0.2"].Mode);
+    }
+
+    [Fact]
+    public void The_runtime_payoff_is_an_easier_latency_setting_recorded_in_the_run()
+    {
+        var setting = MethodSettings.Named("payoff");
+        Assert.True(setting.AppliesTo("easier"));
+        Assert.False(setting.AppliesTo("nepenthe"));
+        var (options, error) = setting.Apply(new MethodOptions(), "flops");
+        Assert.Null(options);
+        Assert.Contains("expected macs or onnxruntime", error);
+        var timed = new MethodOptions { Finetune = new TrainOptions(), Payoff = PayoffMeasure.OnnxRuntime };
+        var refused = Assert.Throws<UsageException>(timed.Validate);
+        Assert.Contains("Payoff OnnxRuntime", refused.Message);
+        (timed with { Objective = RemovalObjective.Latency }).Validate();
+        using var model = Model("mobilenetv2-cifar");
+        var dense = new IterationRecord { Iteration = 0, Top1 = 50 };
+        Assert.Equal("onnxruntime", RunRecord.Start("easier", model, "synthetic", timed with { Objective = RemovalObjective.Latency }, dense, "validation").Payoff);
+        Assert.Null(RunRecord.Start("easier", model, "synthetic", new MethodOptions(), dense, "validation").Payoff);
     }
 
     [Fact]

@@ -61,6 +61,8 @@ public sealed record RunRecord
     public double ShareTemperature { get; init; } = 1;
     /// <summary>"entropy" or "latency" (see <see cref="RemovalObjective"/>).</summary>
     public string Objective { get; init; } = "entropy";
+    /// <summary>What the latency objective counted a fold's saving in: "macs" or "onnxruntime" (null: entropy objective).</summary>
+    public string? Payoff { get; init; }
     /// <summary>"T=4, alpha=0.5" when fine-tuning distilled from the dense model.</summary>
     public string? Distill { get; init; }
     public int FinetuneEpochs { get; init; }
@@ -91,7 +93,8 @@ public sealed record RunRecord
     {
         Method = method, Model = model.Name, Dataset = dataset, Total = model.Slots.Count, Dense = dense, DenseTop1 = dense.Top1, DenseValTop1 = dense.ValTop1,
         StoppingSplit = stoppingSplit, SelectionRule = o.Rule.Describe(stoppingSplit), Tolerance = o.Tolerance, ToleranceConfidence = o.ToleranceConfidence,
-        PruneRatio = o.PruneRatio, Objective = o.Objective.ToString().ToLowerInvariant(), ShareTemperature = o.ShareTemperature,
+        PruneRatio = o.PruneRatio, Objective = o.Objective.ToString().ToLowerInvariant(),
+        Payoff = o.Objective == RemovalObjective.Latency ? MethodSettings.Named("payoff").Format(o) : null, ShareTemperature = o.ShareTemperature,
         Distill = o.Distill is { } d ? FormattableString.Invariant($"T={d.Temperature}, alpha={d.Alpha}") : null,
         FinetuneEpochs = o.Finetune.Epochs, FinetuneLr = o.Finetune.LearningRate, EarlyStop = o.EarlyStop, MaxRemovals = o.MaxRemovals, Retries = o.Retries,
         ProbeSample = o.ProbeSample, DamageSample = o.DamageSample, Recipe = o.Recipe,
