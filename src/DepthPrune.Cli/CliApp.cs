@@ -71,6 +71,7 @@ public static class CliApp
             error.WriteLine("depthprune: " + e.Message);
             return Usage;
         }
+        LibtorchLog.ErrorsOnly();
         // Ctrl-C: the first asks the run to stop at its next checkpoint, a second ends the process.
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
         {

@@ -65,7 +65,7 @@ public sealed record MethodOptions
         Require(ProbeSample == 0 || Estimator == EntropyEstimator.Dataset,
             $"{nameof(ProbeSample)} {ProbeSample}: needs {nameof(Estimator)} dataset (the bound is for the mean of per-neuron entropies)");
         Require(Payoff == PayoffMeasure.Macs || Objective == RemovalObjective.Latency,
-            $"{nameof(Payoff)} {Payoff}: a fold's saving is measured only under {nameof(Objective)} latency");
+            $"{nameof(Payoff)} {MethodSettings.Named("payoff").Format(this)}: a fold's saving is measured only under {nameof(Objective)} latency");
         Finetune.Validate();
     }
 }

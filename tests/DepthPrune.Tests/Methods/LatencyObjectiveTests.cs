@@ -68,7 +68,7 @@ public class LatencyObjectiveTests
         Assert.Contains("expected macs or onnxruntime", error);
         var timed = new MethodOptions { Finetune = new TrainOptions(), Payoff = PayoffMeasure.OnnxRuntime };
         var refused = Assert.Throws<UsageException>(timed.Validate);
-        Assert.Contains("Payoff OnnxRuntime", refused.Message);
+        Assert.Contains("Payoff onnxruntime: a fold's saving is measured only under Objective latency", refused.Message);
         (timed with { Objective = RemovalObjective.Latency }).Validate();
         using var model = Model("mobilenetv2-cifar");
         var dense = new IterationRecord { Iteration = 0, Top1 = 50 };
