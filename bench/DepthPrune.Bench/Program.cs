@@ -3,6 +3,7 @@ using DepthPrune.Bench;
 
 // Benchmarks behind docs/RESULTS.md. Each measures what it compares side by side in one run,
 // repeats it, and reports medians and ratios (the machine is shared and noisy).
+DepthPrune.Runtime.LibtorchLog.ErrorsOnly();
 string which = args.Length > 0 ? args[0] : "all";
 if (which == "parity") { TorchParity.Run(args[1..]); return; }
 if (which == "step") { StepBreakdown.Run(args[1..]); return; }
@@ -13,4 +14,5 @@ if (which is "loader" or "all") LoaderBench.Run(repeats);
 if (which is "probe" or "all") ProbeBench.Run(repeats);
 if (which is "kernels") CountingKernels.Run();
 if (which is "merge") MergeLatency.Run(repeats);
+if (which is "payoff") PayoffBench.Run(repeats);
 Console.WriteLine($"(benchmarks took {clock.Elapsed.TotalSeconds:F0} s)");
