@@ -35,6 +35,7 @@ public sealed class RuntimeFoldCost : IFoldCost
     }
 
     public double Baseline => Scale;
+    public string Describe(double saving) => FormattableString.Invariant($"{saving / Scale:P1} of the batch-1 time in ONNX Runtime");
 
     public double Of(ZooModel model)
     {

@@ -24,6 +24,8 @@ public sealed class MethodContext
     public Data.BatchLoader? DamageSample { get; init; }
     /// <summary>Images the step evaluated (measuring damage), counted with the probes.</summary>
     public long ImagesEvaluated { get; set; }
+    /// <summary>Why the step chose its removals, when more than entropy decided (recorded with the iteration).</summary>
+    public string? Reason { get; set; }
 }
 
 /// <summary>One depth-reduction method: a step before fine-tuning (and optionally one after).

@@ -48,10 +48,17 @@ public sealed class Easier : DepthMethod
     /// <summary>remaining is in entropy order; ties in payoff go to the lower mean entropy.</summary>
     static IReadOnlyList<string> BestUnit(MethodContext c, IReadOnlyList<string> remaining, Dictionary<string, double> entropy)
     {
-        var units = FoldPayoff.RemovalUnits(c.Model, remaining, FoldPayoff.Cost(c.Model, c.Options.Payoff))
+        var cost = FoldPayoff.Cost(c.Model, c.Options.Payoff);
+        var units = FoldPayoff.RemovalUnits(c.Model, remaining, cost)
             .OrderBy(u => u.Slots.Average(s => entropy[s])).ToList();
         int window = Math.Max(2, (units.Count + 3) / 4);
         var best = units.Take(window).Aggregate((a, b) => b.SavingPerRemoval > a.SavingPerRemoval ? b : a);
-        return best.SavingPerRemoval > 0 ? best.Slots : [remaining[0]];
+        if (best.SavingPerRemoval <= 0)
+        {
+            c.Reason = $"no removal among the {window} lowest-entropy units lets folding save: the lowest entropy";
+            return [remaining[0]];
+        }
+        c.Reason = $"folding then saves {cost.Describe(best.SavingPerRemoval * best.Slots.Count)}, the most among the {window} lowest-entropy units";
+        return best.Slots;
     }
 }

@@ -77,6 +77,8 @@ public interface IFoldCost
     /// <summary>The cost of the model as it was when this was made.</summary>
     double Baseline { get; }
     double Of(ZooModel model);
+    /// <summary>A saving in words, with its unit.</summary>
+    string Describe(double saving);
 }
 
 /// <summary>MACs per image of the folded network.</summary>
@@ -84,4 +86,5 @@ public sealed class MacsCost(ZooModel model) : IFoldCost
 {
     public double Baseline { get; } = FoldPayoff.FoldedMacs(model);
     public double Of(ZooModel changed) => FoldPayoff.FoldedMacs(changed);
+    public string Describe(double saving) => FormattableString.Invariant($"{saving:N0} MACs per image ({saving / Baseline:P1})");
 }

@@ -49,11 +49,11 @@ public class LatencyObjectiveTests
         Assert.Equal(DepthPrune.Export.RuntimeFoldCost.Scale, cost.Baseline);
         // Half a block merges nothing: the same layers, so exactly the baseline (not a noisy timing).
         Assert.Equal(cost.Baseline, Linearize.WithIdentity(model, ["features.3.conv.0.2"], () => cost.Of(model)));
-        // Five whole blocks (both ReLU6 each): each block's three convs and two clips become one conv;
-        // a third of the graph's nodes gone is faster at batch 1 by any clock.
-        var blocks = Enumerable.Range(2, 5).SelectMany(b => new[] { $"features.{b}.conv.0.2", $"features.{b}.conv.1.2" }).ToList();
+        // Every expanding block linear (both ReLU6 each): each block's three convs and two clips
+        // become one conv; half the graph's nodes gone is faster at batch 1 by any clock, loaded or not.
+        var blocks = Enumerable.Range(2, 16).SelectMany(b => new[] { $"features.{b}.conv.0.2", $"features.{b}.conv.1.2" }).ToList();
         double linear = Linearize.WithIdentity(model, blocks, () => cost.Of(model));
-        Assert.InRange(linear, 1, 0.95 * cost.Baseline);
+        Assert.InRange(linear, 1, 0.9 * cost.Baseline);
         Assert.Equal(SlotMode.Nonlinear, model.Slots["features.2.conv.0.2"].Mode);
     }
 
@@ -121,8 +121,14 @@ public class LatencyObjectiveTests
         using var model = Model("mobilenetv2-cifar");
         using var masks = new PruningMasks();
         var low = new Dictionary<string, double> { ["features.18.2"] = 0.1, ["features.3.conv.1.2"] = 0.2, ["features.3.conv.0.2"] = 0.3 };
-        Assert.Equal(["features.3.conv.0.2", "features.3.conv.1.2"], new Easier().Before(Context(model, masks, RemovalObjective.Latency, low)));
+        long baseline = FoldPayoff.FoldedMacs(model);
+        var context = Context(model, masks, RemovalObjective.Latency, low);
+        Assert.Equal(["features.3.conv.0.2", "features.3.conv.1.2"], new Easier().Before(context));
         Assert.True(model.Slots["features.3.conv.0.2"].IsLinear && model.Slots["features.3.conv.1.2"].IsLinear);
+        // The reason recorded with the iteration: the block's saving, as the first test works it out by hand.
+        var expand = model.Weight(new WeightNode("features.3.conv.0.0"));
+        long c = expand.shape[1], saving = (c * 6 * c + 6 * c * 9 + 6 * c * c - 9 * c * c) * 8 * 8;
+        Assert.StartsWith(FormattableString.Invariant($"folding then saves {saving:N0} MACs per image ({(double)saving / baseline:P1})"), context.Reason);
     }
 
     [Theory]

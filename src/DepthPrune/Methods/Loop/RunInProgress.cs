@@ -163,9 +163,9 @@ sealed class RunInProgress : IDisposable
             State = State.Stopped(RunStop.NothingLeft, "nothing left to remove");
             return false;
         }
-        State = State with { Phase = RunPhase.Finetune, Iteration = k, Pending = [.. newly], Probed = probed + step.ImagesEvaluated, ProbeCounted = false };
+        State = State with { Phase = RunPhase.Finetune, Iteration = k, Pending = [.. newly], PendingReason = step.Reason, Probed = probed + step.ImagesEvaluated, ProbeCounted = false };
         Save(current, "finetune");
-        log($"iteration {k}: {(newly.Count > 0 ? "removed " + string.Join(", ", newly) : method.Prunes ? "pruned" : "fine-tuning")}");
+        log($"iteration {k}: {(newly.Count > 0 ? "removed " + string.Join(", ", newly) : method.Prunes ? "pruned" : "fine-tuning")}{(step.Reason is { } why ? $" ({why})" : "")}");
         return true;
     }
 
@@ -191,6 +191,7 @@ sealed class RunInProgress : IDisposable
         {
             ImagesTrained = earlyStop?.ImagesTrained(s.Options.Finetune, s.Data.Train.Count) ?? (long)s.Options.Finetune.Epochs * s.Data.Train.Count,
             ImagesProbed = State.Probed + settled.ImagesProbed, ProbeSample = settled.SampleSize,
+            Reason = State.PendingReason,
             StoppedEarly = earlyStop?.StoppedAt is var (se, sb) ? $"{earlyStop.Reason} at epoch {se + 1}, batch {sb}" : null,
         };
         return (record with { WithinTolerance = rule.Within(record.ValDifference ?? record.TestDifference!) }, earlyStop, trial);

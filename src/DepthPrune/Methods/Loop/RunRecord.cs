@@ -35,6 +35,8 @@ public sealed record IterationRecord
     public long ImagesProbed { get; init; }
     /// <summary>Why and where fine-tuning stopped early ("recovered at epoch 1, batch 105"), or null when it ran its schedule.</summary>
     public string? StoppedEarly { get; init; }
+    /// <summary>Why the step chose its removals, when more than entropy decided (the latency objective: what the fold saves).</summary>
+    public string? Reason { get; init; }
     /// <summary>Images in the entropy sample that decided this iteration's next step (the training split when not sampled).</summary>
     public int? ProbeSample { get; init; }
     public string Checkpoint { get; init; } = "";

@@ -30,6 +30,8 @@ sealed record RunState
     public RunStop? Stop { get; init; }
     /// <summary>The removals of the iteration being fine-tuned.</summary>
     public List<string> Pending { get; init; } = [];
+    /// <summary>Why the step chose them (MethodContext.Reason).</summary>
+    public string? PendingReason { get; init; }
     /// <summary>Removals the next step may take (RemovalAllowance).</summary>
     public int Budget { get; init; }
     /// <summary>Images probed for this iteration's step, before its fine-tuning.</summary>
