@@ -48,6 +48,14 @@ public static class RunReport
             md.AppendLine($"| {i.Iteration} | {i.Removed}/{i.Total} | {F(i.Top1)} | {Difference(i.TestDifference, run)} | {(i.ValTop1 is double val ? F(val) : "")} | {Difference(i.ValDifference, run)} | {i.Sparsity:P1} | {i.Depth} ({i.LinearDepth}) | " +
                           $"{i.NonzeroMacs:N0} | {string.Join(", ", i.NewlyRemoved)} | {(i.Iteration == run.BestIteration ? "best" : i.WithinTolerance ? "" : "below tolerance")} |");
         md.AppendLine();
+        var reasons = run.Iterations.Concat(run.RolledBack).Where(i => i.Reason is not null).OrderBy(i => i.Iteration).ToList();
+        if (reasons.Count > 0)
+        {
+            md.AppendLine($"Why each removal ({run.Objective} objective{(run.Payoff is { } p ? $", saving counted in {p}" : "")}):").AppendLine();
+            foreach (var i in reasons)
+                md.AppendLine($"* iteration {i.Iteration}{(run.RolledBack.Contains(i) ? " (rolled back)" : "")}: {string.Join(", ", i.NewlyRemoved)}: {i.Reason}");
+            md.AppendLine();
+        }
 
         var plots = new List<(string File, string Caption, byte[] Png)>();
         var one = new List<(string, RunRecord)> { (run.Method, run) };

@@ -13,12 +13,12 @@ public class RunReportTests
 {
     static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    static RunRecord RunMethod(string method, string dir, DataBundle data) => MethodRun.Run(DepthMethod.Create(method), new MethodRunSetup
+    static RunRecord RunMethod(string method, string dir, DataBundle data, RemovalObjective objective = RemovalObjective.Entropy) => MethodRun.Run(DepthMethod.Create(method), new MethodRunSetup
     {
         OutDir = dir, Data = data, DataOptions = new DataOptions("quadrants"), Compute = Compute.Cpu, Recorded = r => RunReport.Write(dir, r),
         CreateModel = () => { Seeding.Seed(2); return ModelZoo.Create("mlp", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.0625, InputSize: 8)); },
         Pretrain = new TrainOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.05, Seed = 2 },
-        Options = new MethodOptions { Finetune = new TrainOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.005 }, MaxIterations = 2, Tolerance = 100, Seed = 2 },
+        Options = new MethodOptions { Finetune = new TrainOptions { Epochs = 1, BatchSize = 32, LearningRate = 0.005 }, MaxIterations = 2, Tolerance = 100, Seed = 2, Objective = objective },
     });
 
     static void AssertPng(string path)
@@ -57,6 +57,25 @@ public class RunReportTests
         Assert.Contains("| nepenthe | nepenthe | mlp |", compared);
         AssertPng(dir["both/plots/top1.png"]);
         AssertPng(dir["both/plots/depth.png"]);
+    }
+
+    [Fact]
+    public void Under_the_latency_objective_the_report_says_why_each_removal_was_chosen()
+    {
+        using var data = TestData.Quadrants(train: 96, size: 8);
+        using var dir = new TempDir();
+        var run = RunMethod("easier", dir["run"], data, RemovalObjective.Latency);
+        Assert.Equal("macs", run.Payoff);
+        string report = File.ReadAllText(dir["run/report.md"]);
+        Assert.Contains("Why each removal (latency objective, saving counted in macs):", report);
+        Assert.NotEmpty(run.Iterations);
+        foreach (var i in run.Iterations)
+        {
+            Assert.NotNull(i.Reason);
+            Assert.Contains($"* iteration {i.Iteration}: {string.Join(", ", i.NewlyRemoved)}: {i.Reason}", report);
+        }
+        RunMethod("easier", dir["entropy"], data);   // entropy alone decides: nothing to explain
+        Assert.DoesNotContain("Why each removal", File.ReadAllText(dir["entropy/report.md"]));
     }
 
     [Fact]
