@@ -12,10 +12,31 @@ namespace DepthPrune.Bench;
 /// seeded, not trained: neither count nor time depends on their values.</summary>
 static class PayoffBench
 {
-    public static void Run(int repeats)
+    static ZooModel Model()
     {
         Seeding.Seed(1);
-        using var model = ModelZoo.Create("mobilenetv2-cifar", new ModelOptions(Classes: 10, InChannels: 1, Width: 0.25, InputSize: 28));
+        return ModelZoo.Create("mobilenetv2-cifar", new ModelOptions(Classes: 10, InChannels: 1, Width: 0.25, InputSize: 28));
+    }
+
+    /// <summary>EASIER's decision under --payoff onnxruntime, `rounds` times over, as a long run
+    /// makes it: libtorch folds between ONNX Runtime timings. Run under MALLOC_CHECK_=3, it is the
+    /// check that TorchSharp's unrooted call arguments are not finalized mid-call (RuntimeFoldCost).</summary>
+    public static void Stress(int rounds)
+    {
+        using var model = Model();
+        var remaining = model.Structure.Activations.ToList();
+        for (int r = 0; r < rounds; r++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var units = FoldPayoff.RemovalUnits(model, remaining, FoldPayoff.Cost(model, PayoffMeasure.OnnxRuntime));
+            var best = units.MaxBy(u => u.SavingPerRemoval)!;
+            Console.WriteLine($"round {r + 1}/{rounds}: {units.Count} units, best {best.Slots[0]} ({best.SavingPerRemoval:F0}/1000 per removal), {clock.Elapsed.TotalSeconds:F1} s");
+        }
+    }
+
+    public static void Run(int repeats)
+    {
+        using var model = Model();
         var macs = new MacsCost(model);
         var timed = new RuntimeFoldCost(model);
         var blocks = model.Structure.Activations.GroupBy(s => string.Join(".", s.Split('.').Take(2)))

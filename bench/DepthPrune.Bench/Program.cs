@@ -8,6 +8,7 @@ string which = args.Length > 0 ? args[0] : "all";
 if (which == "parity") { TorchParity.Run(args[1..]); return; }
 if (which == "step") { StepBreakdown.Run(args[1..]); return; }
 if (which == "memory") { MemorySafety.Run(); return; }
+if (which == "payoff-stress") { PayoffBench.Stress(int.Parse(args[1])); return; }
 int repeats = args.Length > 1 ? int.Parse(args[1]) : 5;
 var clock = Stopwatch.StartNew();
 if (which is "loader" or "all") LoaderBench.Run(repeats);

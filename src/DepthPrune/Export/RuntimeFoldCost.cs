@@ -41,8 +41,15 @@ public sealed class RuntimeFoldCost : IFoldCost
     {
         var graph = Graph(model);
         if (OnnxPairTiming.WeightLayers(graph) >= baselineLayers) return Scale;
-        using var pair = new OnnxPairTiming(baselineGraph, graph.ToByteArray(), threads);
-        var (before, after) = pair.Time(input, shape, Repeats);
+        double before, after;
+        using (var pair = new OnnxPairTiming(baselineGraph, graph.ToByteArray(), threads))
+            (before, after) = pair.Time(input, shape, Repeats);
+        // The timed runs leave thousands of finalizable objects. Finalized while libtorch works, they
+        // let a collection free a TorchSharp Scalar made for a call still in flight (TorchSharp does
+        // not keep call arguments alive): a run failed "Expected false to be true" in a BatchNorm
+        // fold. Collected here, before the next candidate is folded.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         return Scale * after / before;
     }
 
