@@ -11,15 +11,15 @@ public static class FoldPayoff
 {
     /// <summary>The cost the latency objective counts, for the model as it is now.</summary>
     public static IFoldCost Cost(ZooModel model, PayoffMeasure measure) =>
-        measure == PayoffMeasure.OnnxRuntime ? new Export.RuntimeFoldCost(model) : new MacsCost(model);
+        measure == PayoffMeasure.OnnxRuntime ? new RuntimeFoldCost(model) : new MacsCost(model);
 
     /// <summary>MACs per image of the model's weight layers once folded.</summary>
-    public static long FoldedMacs(ZooModel model)
+    public static long FoldedMacs(ZooModel model) => Runtime.NoCollection.Run(() =>
     {
         using var scope = NewDisposeScope();
         var (stages, _) = Folder.Fold(Folder.Compile(model), FoldPolicy.Macs);
         return Macs(stages);
-    }
+    });
 
     static long Macs(IEnumerable<FoldStage> stages) => stages.Sum(s => s switch
     {

@@ -45,8 +45,8 @@ public class LatencyObjectiveTests
     public void Timed_in_onnx_runtime_a_removal_that_merges_nothing_saves_nothing_and_linear_blocks_save_time()
     {
         using var model = Model("mobilenetv2-cifar", size: 16);
-        var cost = new DepthPrune.Export.RuntimeFoldCost(model);
-        Assert.Equal(DepthPrune.Export.RuntimeFoldCost.Scale, cost.Baseline);
+        var cost = new RuntimeFoldCost(model);
+        Assert.Equal(RuntimeFoldCost.Scale, cost.Baseline);
         // Half a block merges nothing: the same layers, so exactly the baseline (not a noisy timing).
         Assert.Equal(cost.Baseline, Linearize.WithIdentity(model, ["features.3.conv.0.2"], () => cost.Of(model)));
         // Every expanding block linear (both ReLU6 each): each block's three convs and two clips

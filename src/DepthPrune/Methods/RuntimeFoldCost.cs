@@ -1,10 +1,11 @@
 using DepthPrune.Folding;
-using DepthPrune.Methods;
+using DepthPrune.Export;
 using DepthPrune.Models;
+using DepthPrune.Runtime;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
-namespace DepthPrune.Export;
+namespace DepthPrune.Methods;
 
 /// <summary>The folded network's batch-1 time in ONNX Runtime, in thousandths of the time of the
 /// network as it was when this was made (Baseline 1000), each candidate timed in turn with that
@@ -41,22 +42,17 @@ public sealed class RuntimeFoldCost : IFoldCost
     {
         var graph = Graph(model);
         if (OnnxPairTiming.WeightLayers(graph) >= baselineLayers) return Scale;
-        double before, after;
-        using (var pair = new OnnxPairTiming(baselineGraph, graph.ToByteArray(), threads))
-            (before, after) = pair.Time(input, shape, Repeats);
-        // The timed runs leave thousands of finalizable objects. Finalized while libtorch works, they
-        // let a collection free a TorchSharp Scalar made for a call still in flight (TorchSharp does
-        // not keep call arguments alive): a run failed "Expected false to be true" in a BatchNorm
-        // fold. Collected here, before the next candidate is folded.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
+        using var pair = new OnnxPairTiming(baselineGraph, graph.ToByteArray(), threads);
+        var (before, after) = pair.Time(input, shape, Repeats);
         return Scale * after / before;
     }
 
-    static Onnx.ModelProto Graph(ZooModel model)
+    /// <summary>Folded and exported with the collector held off: between timings, thousands of
+    /// libtorch calls in a row (a run failed "Expected false to be true" here without it).</summary>
+    static Onnx.ModelProto Graph(ZooModel model) => NoCollection.Run(() =>
     {
         using var scope = NewDisposeScope();
         var (stages, _) = Folder.Fold(Folder.Compile(model), FoldPolicy.Macs);
         return OnnxExport.Build(stages, model.Options, model.Name);
-    }
+    });
 }
