@@ -1,4 +1,3 @@
-using DepthPrune.Export;
 using DepthPrune.Methods;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
