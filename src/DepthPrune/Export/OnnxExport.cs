@@ -21,7 +21,11 @@ public static class OnnxExport
     public const int Opset = 17;
     public const string Input = "input", Output = "logits";
 
-    public static ModelProto Build(IReadOnlyList<FoldStage> stages, ModelOptions options, string name, Device? device = null, string input = Input, string output = Output)
+    /// <summary>Runs with the collector held off, like the fold (<see cref="NoCollection"/>).</summary>
+    public static ModelProto Build(IReadOnlyList<FoldStage> stages, ModelOptions options, string name, Device? device = null, string input = Input, string output = Output) =>
+        NoCollection.Run(() => Graph(stages, options, name, device, input, output));
+
+    static ModelProto Graph(IReadOnlyList<FoldStage> stages, ModelOptions options, string name, Device? device, string input, string output)
     {
         var graph = new OnnxGraph();
         graph.Graph.Name = name;

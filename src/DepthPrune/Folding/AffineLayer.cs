@@ -70,13 +70,7 @@ public sealed class AffineLayer : IDisposable
         if (node.Norm is null) return layer;
         if (model.Module(node.Norm) is not BatchNorm2d bn)
             throw new NotSupportedException($"{node.Norm}: only BatchNorm2d folds into {node.Module}");
-        // Every argument held in a variable until the native calls return (TorchSharp does not keep them alive).
-        using var variance = bn.running_var!.detach();
-        using var eps = bn.eps.ToScalar();
-        using var shiftedVariance = variance.add(eps);
-        using var std = shiftedVariance.sqrt();
-        using var gamma = bn.weight!.detach();
-        using var scale = gamma.div(std);
+        using var scale = bn.weight!.detach() / (bn.running_var!.detach() + bn.eps).sqrt();
         using var shifted = bias - bn.running_mean!.detach();
         using var newBias = shifted * scale + bn.bias!.detach();
         layer.ScaleOutputs(scale);

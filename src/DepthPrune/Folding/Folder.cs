@@ -9,8 +9,9 @@ public static class Folder
 {
     /// <summary>The model as stages, before any merge, with every layer's input shape found by
     /// running the stages once. A weight layer that an op runs itself (Swin-T's attention runs
-    /// its qkv and proj) stays inside that op.</summary>
-    public static List<FoldStage> Compile(ZooModel model)
+    /// its qkv and proj) stays inside that op. Like <see cref="Fold"/>, it runs with the collector
+    /// held off (<see cref="Runtime.NoCollection"/>): thousands of libtorch calls with temporary arguments.</summary>
+    public static List<FoldStage> Compile(ZooModel model) => Runtime.NoCollection.Run(() =>
     {
         var stages = new List<FoldStage>();
         Append(model, model.Structure.Root, stages, model.Structure.RunByOp);
@@ -20,7 +21,7 @@ public static class Folder
         var o = model.Options;
         Trace(stages, zeros(1, o.InChannels, o.InputSize, o.InputSize, device: model.Weight(model.Structure.WeightLayers[0]).device));
         return stages;
-    }
+    });
 
     static void Append(ZooModel model, Node node, List<FoldStage> stages, Func<WeightNode, bool> insideOp)
     {
@@ -85,11 +86,11 @@ public static class Folder
 
     /// <summary>Merges chains of affine layers (nothing non-linear between them) as the policy
     /// allows; returns the merged stages and the merges done.</summary>
-    public static (List<FoldStage> Stages, List<FoldStep> Steps) Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy)
+    public static (List<FoldStage> Stages, List<FoldStep> Steps) Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy) => Runtime.NoCollection.Run(() =>
     {
         var steps = new List<FoldStep>();
         return (Fold(stages, policy, steps), steps);
-    }
+    });
 
     static List<FoldStage> Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy, List<FoldStep> steps)
     {

@@ -14,12 +14,12 @@ public static class FoldPayoff
         measure == PayoffMeasure.OnnxRuntime ? new RuntimeFoldCost(model) : new MacsCost(model);
 
     /// <summary>MACs per image of the model's weight layers once folded.</summary>
-    public static long FoldedMacs(ZooModel model) => Runtime.NoCollection.Run(() =>
+    public static long FoldedMacs(ZooModel model)
     {
         using var scope = NewDisposeScope();
         var (stages, _) = Folder.Fold(Folder.Compile(model), FoldPolicy.Macs);
         return Macs(stages);
-    });
+    }
 
     static long Macs(IEnumerable<FoldStage> stages) => stages.Sum(s => s switch
     {

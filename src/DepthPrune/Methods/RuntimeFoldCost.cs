@@ -47,12 +47,10 @@ public sealed class RuntimeFoldCost : IFoldCost
         return Scale * after / before;
     }
 
-    /// <summary>Folded and exported with the collector held off: between timings, thousands of
-    /// libtorch calls in a row (a run failed "Expected false to be true" here without it).</summary>
-    static Onnx.ModelProto Graph(ZooModel model) => NoCollection.Run(() =>
+    static Onnx.ModelProto Graph(ZooModel model)
     {
         using var scope = NewDisposeScope();
         var (stages, _) = Folder.Fold(Folder.Compile(model), FoldPolicy.Macs);
         return OnnxExport.Build(stages, model.Options, model.Name);
-    });
+    }
 }

@@ -6,8 +6,9 @@ namespace DepthPrune.Runtime;
 /// handles of call arguments without keeping their managed objects alive, and makes some of them
 /// itself (`add(tensor)` passes an implicit Scalar 1): a collection during the call may finalize
 /// one and free it while libtorch reads it ("Expected false to be true" from a Scalar's type tag,
-/// or garbage from a freed temporary). Where a loop makes many calls with little managed memory,
-/// holding the collector off for its duration removes the window (docs/RELIABILITY.md).</summary>
+/// or garbage from a freed temporary). The fold and the ONNX export (thousands of such calls,
+/// little managed memory, run in a loop by the latency objective) hold the collector off for their
+/// duration, which removes the window there (docs/RELIABILITY.md). Nested, the inner call runs plainly.</summary>
 public static class NoCollection
 {
     /// <summary>Managed allocation the work may make before the collector runs anyway.</summary>
