@@ -1,7 +1,6 @@
 using DepthPrune.Folding;
 using DepthPrune.Export;
 using DepthPrune.Models;
-using DepthPrune.Runtime;
 using Google.Protobuf;
 using static TorchSharp.torch;
 
