@@ -47,12 +47,18 @@ public sealed class OnnxPairTiming : IDisposable
         foreach (int batch in DeployedLatency.Batches)
         {
             int[] shape = [batch, o.InChannels, o.InputSize, o.InputSize];
-            var input = new float[shape.Aggregate(1, (a, b) => a * b)];
-            for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
-            var (a, b) = pair.Time(input, shape, repeats);
+            var (a, b) = pair.Time(RandomInput(shape, random), shape, repeats);
             points.Add(new LatencyPoint("onnxruntime", batch, threads, a, b, WeightLayers(original), WeightLayers(folded)));
         }
         return points;
+    }
+
+    /// <summary>Uniform values in [-1, 1) for a tensor of this shape: timing needs an input, not an image.</summary>
+    public static float[] RandomInput(int[] shape, Random random)
+    {
+        var input = new float[shape.Aggregate(1, (a, b) => a * b)];
+        for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        return input;
     }
 
     public void Dispose()

@@ -29,9 +29,7 @@ public sealed class RuntimeFoldCost : IFoldCost
         baselineLayers = OnnxPairTiming.WeightLayers(graph);
         var o = model.Options;
         shape = [1, o.InChannels, o.InputSize, o.InputSize];
-        var random = new Random(7);
-        input = new float[o.InChannels * o.InputSize * o.InputSize];
-        for (int i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        input = OnnxPairTiming.RandomInput(shape, new Random(7));
     }
 
     public double Baseline => Scale;
