@@ -1,4 +1,5 @@
 using DepthPrune.Models;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace DepthPrune.Folding;
@@ -96,7 +97,7 @@ public static class Folder
     {
         var result = new List<FoldStage>();
         var chain = new List<AffineLayer>();
-        foreach (var original in stages)
+        foreach (var original in PoolFirst(stages, steps))
         {
             var stage = original is ResidualStage r ? Collapse(r, policy, steps) : original;
             if (stage is null || Redundant(stage, result, chain)) continue;   // a block pruned away whole leaves nothing
@@ -111,6 +112,39 @@ public static class Folder
         }
         Flush(chain, policy, steps, result);
         return result;
+    }
+
+    /// <summary>A 1x1 conv (stride 1, no padding, one bias per channel) right before a global
+    /// average pooling commutes with it: pooling W x + b gives W (pooled x) + b, exactly. Moved
+    /// after the pooling (and a flatten after it) it becomes a linear layer on one position, which
+    /// then merges with the classifier: MobileNetV2 with its last ReLU6 removed loses the conv to
+    /// 1,280 channels.</summary>
+    static IEnumerable<FoldStage> PoolFirst(IReadOnlyList<FoldStage> stages, List<FoldStep> steps)
+    {
+        var result = stages.ToList();
+        for (int i = 0; i + 1 < result.Count; i++)
+        {
+            if (result[i] is not AffineStage { Layer: { Conv: { } c } conv } || c.Groups != 1 || conv.Bias.dim() != 1
+                || c.Kernel.Any(k => k != 1) || c.Stride.Any(s => s != 1) || c.Padding.Any(p => p != 0)
+                || !GlobalPooling(result[i + 1], [conv.Outputs, conv.InputShape[1], conv.InputShape[2]])) continue;
+            int after = i + 2;
+            while (after < result.Count && result[after] is ModuleStage { Module: Flatten }) after++;
+            var linear = new AffineLayer(conv.Name, conv.Weight.reshape(conv.Outputs, -1), conv.Bias.alias(), null, conv.Exact) { InputShape = [conv.InputShape[0]] };
+            steps.Add(new FoldStep(conv.Name, "global pooling", conv.Macs, linear.Macs, conv.Exact));
+            result.Insert(after, new AffineStage(linear));
+            result.RemoveAt(i);
+        }
+        return result;
+    }
+
+    /// <summary>Whether the stage averages each channel of a [C, H, W] input to one value.</summary>
+    static bool GlobalPooling(FoldStage stage, long[] input)
+    {
+        if (stage is not ModuleStage { Module: AdaptiveAvgPool2d pool }) return false;
+        using var noGrad = no_grad();
+        using var probe = zeros([1, .. input]);
+        using var pooled = pool.call(probe);
+        return pooled.shape[2] == 1 && pooled.shape[3] == 1;
     }
 
     /// <summary>Replaces a chain of consecutive affine layers by the cheapest grouping the policy

@@ -161,4 +161,29 @@ public class FolderTests
             Assert.True(RelativeError(folded, original) < 1e-5f, $"{policy}: relative error {RelativeError(folded, original)}");
         }
     }
+
+    [Fact]
+    public void Last_conv_of_mobilenetv2_without_its_relu6_moves_past_the_pooling_and_merges_with_the_classifier()
+    {
+        using var model = Model("mobilenetv2-cifar");
+        model.Slots["features.18.2"].SetIdentity();
+        var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Exact);
+        // By hand: the 1x1 conv (C -> 1,280 channels on H x W) and the classifier (1,280 -> 10)
+        // become one C -> 10 linear layer after the pooling.
+        var conv = (Conv2d)model.Module("features.18.0");
+        long c = conv.weight!.shape[1], last = conv.weight.shape[0];
+        var convInput = Folder.Compile(model).OfType<AffineStage>().Single(a => a.Layer.Name.StartsWith("features.18.0")).Layer.InputShape;
+        long positions = convInput[1] * convInput[2];
+        Assert.Contains(steps, s => s.First.StartsWith("features.18.0") && s.Second == "global pooling" && s.Exact && s.MacsApart == c * last * positions && s.MacsMerged == c * last);
+        Assert.IsType<AffineStage>(stages[^1]);
+        Assert.Null(((AffineStage)stages[^1]).Layer.Conv);
+        Assert.Equal([10, c], ((AffineStage)stages[^1]).Layer.Weight.shape);
+        var (original, folded) = Outputs(model, stages);
+        Assert.True(RelativeError(folded, original) < 1e-4f, $"relative error {RelativeError(folded, original)}");
+        using var net = new FoldedNet(stages);
+        long before = ModelCost.Count(model.Net, model.Options).Macs, after = ModelCost.Count(net, model.Options).Macs;
+        Assert.Equal(c * last * positions + last * 10 - c * 10, before - after);
+        float onnx = Export.OnnxExportTests.RelativeError(stages, model, model.Net);
+        Assert.True(onnx < 1e-4f, $"ONNX Runtime: relative error {onnx}");
+    }
 }
