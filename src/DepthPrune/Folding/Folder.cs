@@ -118,7 +118,8 @@ public static class Folder
     /// average pooling commutes with it: pooling W x + b gives W (pooled x) + b, exactly. Moved
     /// after the pooling (and a flatten after it) it becomes a linear layer on one position, which
     /// then merges with the classifier: MobileNetV2 with its last ReLU6 removed loses the conv to
-    /// 1,280 channels.</summary>
+    /// 1,280 channels. Only the conv next to the pooling moves: a 1x1 conv before it would leave a
+    /// chain it may merge into anyway, and moving it can make that chain's merged conv wider.</summary>
     static IEnumerable<FoldStage> PoolFirst(IReadOnlyList<FoldStage> stages, List<FoldStep> steps)
     {
         var result = stages.ToList();
