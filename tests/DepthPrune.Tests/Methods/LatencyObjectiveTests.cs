@@ -1,3 +1,4 @@
+using DepthPrune.Folding;
 using DepthPrune.Entropy;
 using DepthPrune.Methods;
 using DepthPrune.Models;
@@ -103,15 +104,16 @@ public class LatencyObjectiveTests
     };
 
     [Theory]
-    [InlineData(RemovalObjective.Entropy, "features.18.2")]
+    [InlineData(RemovalObjective.Entropy, "features.0.2")]
     [InlineData(RemovalObjective.Latency, "features.3.conv.1.2")]
     public void Easier_under_latency_completes_a_block_instead_of_taking_the_lowest_entropy(RemovalObjective objective, string expected)
     {
         using var model = Model("mobilenetv2-cifar");
         using var masks = new PruningMasks();
         model.Slots["features.3.conv.0.2"].SetIdentity();
-        // The last ReLU6 (before the pool) has the lowest entropy, but removing it merges nothing.
-        var low = new Dictionary<string, double> { ["features.18.2"] = 0.1, ["features.3.conv.1.2"] = 0.2 };
+        // The stem's ReLU6 has the lowest entropy, but removing it merges nothing: the stem's 3x3
+        // conv and features.1's depthwise 3x3 would become a dense 5x5 conv, more MACs.
+        var low = new Dictionary<string, double> { ["features.0.2"] = 0.1, ["features.3.conv.1.2"] = 0.2 };
         Assert.Equal([expected], new Easier().Before(Context(model, masks, objective, low)));
     }
 
@@ -120,7 +122,7 @@ public class LatencyObjectiveTests
     {
         using var model = Model("mobilenetv2-cifar");
         using var masks = new PruningMasks();
-        var low = new Dictionary<string, double> { ["features.18.2"] = 0.1, ["features.3.conv.1.2"] = 0.2, ["features.3.conv.0.2"] = 0.3 };
+        var low = new Dictionary<string, double> { ["features.0.2"] = 0.1, ["features.3.conv.1.2"] = 0.2, ["features.3.conv.0.2"] = 0.3 };
         long baseline = FoldPayoff.FoldedMacs(model);
         var context = Context(model, masks, RemovalObjective.Latency, low);
         Assert.Equal(["features.3.conv.0.2", "features.3.conv.1.2"], new Easier().Before(context));
@@ -129,6 +131,21 @@ public class LatencyObjectiveTests
         var expand = model.Weight(new WeightNode("features.3.conv.0.0"));
         long c = expand.shape[1], saving = (c * 6 * c + 6 * c * 9 + 6 * c * c - 9 * c * c) * 8 * 8;
         Assert.StartsWith(FormattableString.Invariant($"folding then saves {saving:N0} MACs per image ({(double)saving / baseline:P1})"), context.Reason);
+    }
+
+    [Fact]
+    public void Removing_mobilenets_last_relu6_saves_its_conv_to_the_wide_features_which_folds_past_the_pooling()
+    {
+        using var model = Model("mobilenetv2-cifar");
+        using var masks = new PruningMasks();
+        var context = Context(model, masks, RemovalObjective.Latency, new Dictionary<string, double> { ["features.18.2"] = 0.1 });
+        Assert.Equal(["features.18.2"], new Easier().Before(context));
+        // By hand: the 1x1 conv (c -> wide on H x W) and the classifier (wide -> k classes) become one c -> k layer.
+        var conv = model.Weight(new WeightNode("features.18.0"));
+        long c = conv.shape[1], wide = conv.shape[0], k = model.Options.Classes;
+        var input = Folder.Compile(model).OfType<AffineStage>().Single(a => a.Layer.Name.StartsWith("features.18.0")).Layer.InputShape;
+        long saving = c * wide * input[1] * input[2] + wide * k - c * k;
+        Assert.StartsWith(FormattableString.Invariant($"folding then saves {saving:N0} MACs per image"), context.Reason);
     }
 
     [Theory]
