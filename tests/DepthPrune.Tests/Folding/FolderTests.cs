@@ -167,17 +167,18 @@ public class FolderTests
     {
         using var model = Model("mobilenetv2-cifar");
         model.Slots["features.18.2"].SetIdentity();
-        var (stages, steps) = Folder.Fold(Folder.Compile(model), FoldPolicy.Exact);
+        var compiled = Folder.Compile(model);
+        var (stages, steps) = Folder.Fold(compiled, FoldPolicy.Exact);
         // By hand: the 1x1 conv (C -> 1,280 channels on H x W) and the classifier (1,280 -> 10)
         // become one C -> 10 linear layer after the pooling.
         var conv = (Conv2d)model.Module("features.18.0");
         long c = conv.weight!.shape[1], last = conv.weight.shape[0];
-        var convInput = Folder.Compile(model).OfType<AffineStage>().Single(a => a.Layer.Name.StartsWith("features.18.0")).Layer.InputShape;
+        var convInput = compiled.OfType<AffineStage>().Single(a => a.Layer.Name.StartsWith("features.18.0")).Layer.InputShape;
         long positions = convInput[1] * convInput[2];
         Assert.Contains(steps, s => s.First.StartsWith("features.18.0") && s.Second == "global pooling" && s.Exact && s.MacsApart == c * last * positions && s.MacsMerged == c * last);
-        Assert.IsType<AffineStage>(stages[^1]);
-        Assert.Null(((AffineStage)stages[^1]).Layer.Conv);
-        Assert.Equal([10, c], ((AffineStage)stages[^1]).Layer.Weight.shape);
+        var classifier = Assert.IsType<AffineStage>(stages[^1]).Layer;
+        Assert.Null(classifier.Conv);
+        Assert.Equal([10, c], classifier.Weight.shape);
         var (original, folded) = Outputs(model, stages);
         Assert.True(RelativeError(folded, original) < 1e-4f, $"relative error {RelativeError(folded, original)}");
         using var net = new FoldedNet(stages);
