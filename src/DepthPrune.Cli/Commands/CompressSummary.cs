@@ -54,6 +54,9 @@ static class CompressSummary
                 c => c.Deployed.Deployed.FirstOrDefault(p => p.Runtime == file.Runtime && p.Batch == file.Batch) is { } p ? $"{p.FoldedMs:F3} ms ({p.Ratio:F3}x)" : "");
         Row("ONNX", Path.GetFileName(denseOnnx), c => Path.GetFileName(c.Deployed.OnnxPath!));
         var t = columns[0].Latency[0];
-        output.WriteLine($"(ONNX files in {Path.GetDirectoryName(Path.GetFullPath(denseOnnx))}; each deployed model timed side by side with the dense one, {t.Threads} threads, median of {DeploySettings.DefaultLatencyRepeats}; top-1 on the test split)");
+        output.WriteLine($"(ONNX files in {Path.GetDirectoryName(Path.GetFullPath(denseOnnx))}; each deployed model timed side by side with the dense one, {Threads(t.Threads)}, median of {DeploySettings.DefaultLatencyRepeats}; top-1 on the test split)");
     }
+
+    /// <summary>"1 thread", "2 threads": how many threads a latency was timed with.</summary>
+    public static string Threads(int n) => n == 1 ? "1 thread" : $"{n} threads";
 }

@@ -89,7 +89,7 @@ public static class FoldCommand
         output.WriteLine($"{"original",-10} {r.Original.Depth,6} {r.Original.Parameters,12:N0} {r.Original.Macs,15:N0} {r.Original.LatencySeconds * 1000,9:F2}");
         output.WriteLine($"{"folded",-10} {r.Folded.Depth,6} {r.Folded.Parameters,12:N0} {r.Folded.Macs,15:N0} {r.Folded.LatencySeconds * 1000,9:F2}");
         foreach (var p in r.Deployed)
-            output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {p.Threads} threads, median of {repeats}");
+            output.WriteLine($"{p.Runtime,-12} batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x), {CompressSummary.Threads(p.Threads)}, median of {repeats}");
         foreach (var p in r.VersusDense ?? [])
             output.WriteLine($"against the dense model {against}, onnxruntime batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x)");
         foreach (var s in r.Merges)
