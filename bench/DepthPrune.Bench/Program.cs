@@ -16,5 +16,6 @@ if (which is "loader" or "all") LoaderBench.Run(repeats);
 if (which is "probe" or "all") ProbeBench.Run(repeats);
 if (which is "kernels") CountingKernels.Run();
 if (which is "merge") MergeLatency.Run(repeats);
+if (which is "mnv2-ceiling") MobileNetCeiling.Run(repeats, args[2..].Select(int.Parse).ToArray());
 if (which is "payoff") PayoffBench.Run(repeats);
 Console.WriteLine($"(benchmarks took {clock.Elapsed.TotalSeconds:F0} s)");

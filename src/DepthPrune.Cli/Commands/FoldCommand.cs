@@ -17,8 +17,8 @@ public static class FoldCommand
     {
         var command = new Command("fold", "Fold BatchNorms and linear chains (removed activations) into fewer real layers; measure depth, MACs, latency and output error");
         Option<string> checkpoint = CommonOptions.Checkpoint(), device = CommonOptions.Device();
-        Option<string> policy = new("--policy") { Description = "exact: merge when exact and no more MACs; macs: when no more MACs (border error measured); depth: every chain", DefaultValueFactory = _ => "exact" };
-        policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs or depth"); });
+        Option<string> policy = new("--policy") { Description = "exact: merge when exact and no more MACs; macs: when no more MACs (border error measured); depth: every chain; onnxruntime: as the layers time fastest in ONNX Runtime at batch 1 (each candidate layer timed)", DefaultValueFactory = _ => "exact" };
+        policy.Validators.Add(r => { if (ParsePolicy(r.GetValueOrDefault<string>()) is null) r.AddError($"--policy '{r.GetValueOrDefault<string>()}': expected exact, macs, depth or onnxruntime"); });
         Option<int> batchSize = CommonOptions.Positive("--batch-size", "Batch size for the comparison and the latency measurement", 256);
         Option<int> repeats = CommonOptions.Positive("--latency-repeats", "Timed forward passes of each network (median); sub-millisecond batch-1 timings need many", DeploySettings.DefaultLatencyRepeats);
         Option<string> onnx = PathOptions.OutputFile("--onnx", "Also write the folded network as ONNX here, and check it against the folded network in ONNX Runtime on the test set", required: false, ".onnx");
@@ -117,6 +117,7 @@ public static class FoldCommand
         "exact" => FoldPolicy.Exact,
         "macs" => FoldPolicy.Macs,
         "depth" => FoldPolicy.Depth,
+        "onnxruntime" => FoldPolicy.OnnxRuntime,
         _ => null,
     };
 }

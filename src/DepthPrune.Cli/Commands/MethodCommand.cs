@@ -55,8 +55,8 @@ public static class MethodCommand
         string[] methods = compress is null ? [name] : ["easier", "nepenthe"];
         var settings = new SettingOptions(command, (table ?? MethodSettings.All).Where(s => methods.Any(s.AppliesTo)).Select(s => (s, (string?)null)));
         string foldDefault = compress is null ? "none" : "macs";
-        Option<string> fold = new("--fold") { Description = $"Final step: fold the best model with this policy (exact, macs or depth), measure it, write RUN/best.onnx (default: {foldDefault})", DefaultValueFactory = _ => foldDefault };
-        fold.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v != "none" && FoldCommand.ParsePolicy(v) is null) r.AddError($"--fold '{v}': expected none, exact, macs or depth"); });
+        Option<string> fold = new("--fold") { Description = $"Final step: fold the best model with this policy (exact, macs, depth or onnxruntime), measure it, write RUN/best.onnx (default: {foldDefault})", DefaultValueFactory = _ => foldDefault };
+        fold.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v != "none" && FoldCommand.ParsePolicy(v) is null) r.AddError($"--fold '{v}': expected none, exact, macs, depth or onnxruntime"); });
         var (healEpochs, healLr) = FoldCommand.HealOptions(compress is null ? 0 : 1);
         Option<string?> recipe = new("--recipe")
         {

@@ -42,7 +42,10 @@ public static class Deployer
     public static DeploymentReport Deploy(ZooModel model, DataBundle data, DeploySettings settings, Compute compute, IProgress<TrainProgress>? progress = null)
     {
         var compiled = Folder.Compile(model);
-        var (stages, merges) = Folder.Fold(compiled, settings.Policy);
+        List<FoldStage> stages;
+        List<FoldStep> merges;
+        using (var times = settings.Policy == FoldPolicy.OnnxRuntime ? new OnnxLayerTimes(TorchSharp.torch.get_num_threads()) : null)
+            (stages, merges) = Folder.Fold(compiled, settings.Policy, times);
         using var folded = new FoldedNet(stages);
         model.Net.eval();
         var before = ModelCost.Count(model.Net, model.Options, compute.Device);

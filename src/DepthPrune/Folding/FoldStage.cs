@@ -36,4 +36,8 @@ public enum FoldPolicy
     Macs,
     /// <summary>Merge every chain, whatever it costs: the shallowest model.</summary>
     Depth,
+    /// <summary>Group each chain (and collapse each residual block) as the layers time fastest,
+    /// each candidate layer timed in ONNX Runtime at batch 1 (<see cref="ILayerCost"/>): at small
+    /// widths every node costs a dispatch, and a depthwise conv more per MAC than a dense one.</summary>
+    OnnxRuntime,
 }

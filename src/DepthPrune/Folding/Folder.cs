@@ -86,14 +86,22 @@ public static class Folder
     }
 
     /// <summary>Merges chains of affine layers (nothing non-linear between them) as the policy
-    /// allows; returns the merged stages and the merges done.</summary>
-    public static (List<FoldStage> Stages, List<FoldStep> Steps) Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy) => Runtime.NoCollection.Run(() =>
+    /// allows; returns the merged stages and the merges done. <see cref="FoldPolicy.OnnxRuntime"/>
+    /// needs what a layer costs (cost); the other policies count MACs.</summary>
+    public static (List<FoldStage> Stages, List<FoldStep> Steps) Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy, ILayerCost? cost = null) => Runtime.NoCollection.Run(() =>
     {
+        if (policy == FoldPolicy.OnnxRuntime && cost is null) throw new ArgumentException("the onnxruntime fold policy needs a layer cost (ONNX Runtime timings)", nameof(cost));
         var steps = new List<FoldStep>();
-        return (Fold(stages, policy, steps), steps);
+        return (Fold(stages, new Choice(policy, cost), steps), steps);
     });
 
-    static List<FoldStage> Fold(IReadOnlyList<FoldStage> stages, FoldPolicy policy, List<FoldStep> steps)
+    /// <summary>The policy and, under OnnxRuntime, what a layer costs.</summary>
+    sealed record Choice(FoldPolicy Policy, ILayerCost? Cost)
+    {
+        public bool BorderBias => Policy == FoldPolicy.Exact;
+    }
+
+    static List<FoldStage> Fold(IReadOnlyList<FoldStage> stages, Choice policy, List<FoldStep> steps)
     {
         var result = new List<FoldStage>();
         var chain = new List<AffineLayer>();
@@ -149,25 +157,24 @@ public static class Folder
     }
 
     /// <summary>Replaces a chain of consecutive affine layers by the cheapest grouping the policy
-    /// allows (fewest MACs per image; fewer layers on a tie): exact groups only under Exact, any
-    /// under Macs, one layer under Depth.</summary>
-    static void Flush(List<AffineLayer> chain, FoldPolicy policy, List<FoldStep> steps, List<FoldStage> result)
+    /// allows (fewest MACs per image, or least time under OnnxRuntime; fewer layers on a tie):
+    /// exact groups only under Exact, any under Macs and OnnxRuntime, one layer under Depth.</summary>
+    static void Flush(List<AffineLayer> chain, Choice policy, List<FoldStep> steps, List<FoldStage> result)
     {
         int n = chain.Count;
         if (n == 0) return;
-        // best[j]: cheapest (MACs, layers) for chain[0..j-1]; from[j]: where its last group starts.
-        var best = new (long Macs, int Layers)[n + 1];
+        // best[j]: cheapest (cost, layers) for chain[0..j-1]; from[j]: where its last group starts.
+        var best = new (double Cost, int Layers)[n + 1];
         var from = new int[n + 1];
         for (int j = 1; j <= n; j++)
         {
-            best[j] = (long.MaxValue, int.MaxValue);
+            best[j] = (double.MaxValue, int.MaxValue);
             for (int i = j - 1; i >= 0; i--)
             {
-                if (policy == FoldPolicy.Depth && i > 0) continue;
-                var (macs, exact) = ChainMerge.Preview(chain, i, j - 1);
-                if (policy == FoldPolicy.Exact && !exact && i < j - 1) continue;
-                var candidate = (best[i].Macs + macs, best[i].Layers + 1);
-                if (candidate.Item1 < best[j].Macs || (candidate.Item1 == best[j].Macs && candidate.Item2 < best[j].Layers))
+                if (policy.Policy == FoldPolicy.Depth && i > 0) continue;
+                if (GroupCost(chain, i, j - 1, policy) is not { } cost) continue;
+                var candidate = (best[i].Cost + cost, best[i].Layers + 1);
+                if (candidate.Item1 < best[j].Cost || (candidate.Item1 == best[j].Cost && candidate.Item2 < best[j].Layers))
                     (best[j], from[j]) = (candidate, i);
             }
         }
@@ -176,7 +183,7 @@ public static class Folder
         foreach (var (i, j) in groups)
         {
             var layer = chain[i];
-            for (int k = i + 1; k <= j; k++) layer = ChainMerge.Merge(layer, chain[k], borderBias: policy == FoldPolicy.Exact);
+            for (int k = i + 1; k <= j; k++) layer = ChainMerge.Merge(layer, chain[k], policy.BorderBias);
             if (j > i)
                 steps.Add(new FoldStep(chain[i].Name, chain[j].Name, chain.Skip(i).Take(j - i + 1).Sum(l => l.Macs), layer.Macs, layer.Exact));
             result.Add(new AffineStage(layer));
@@ -184,10 +191,26 @@ public static class Folder
         chain.Clear();
     }
 
+    /// <summary>A bound on the OnnxRuntime search, not a measured optimum: a merge with more than
+    /// this many times the MACs of its parts is not timed (kernels grow with every layer a merge
+    /// spans; MobileNetV2 with 34 of 35 ReLU6s removed, merged whole, runs 1.7x slower than dense).</summary>
+    const long MaxMacsGrowth = 4;
+
+    /// <summary>What chain[i..j] merged into one layer costs under the policy, or null when the
+    /// policy does not allow it.</summary>
+    static double? GroupCost(List<AffineLayer> chain, int i, int j, Choice policy)
+    {
+        var (macs, exact) = ChainMerge.Preview(chain, i, j);
+        if (policy.Policy == FoldPolicy.Exact && !exact && i < j) return null;
+        if (policy.Policy != FoldPolicy.OnnxRuntime) return macs;
+        if (i < j && macs > MaxMacsGrowth * chain.Skip(i).Take(j - i + 1).Sum(l => l.Macs)) return null;
+        return policy.Cost!.Of(ChainMerge.Shape(chain, i, j));
+    }
+
     /// <summary>Folds inside both branches; a block whose main path became one conv and whose
     /// shortcut is the identity or one conv becomes one conv (exact; under Exact and Macs only
     /// when that costs no more MACs).</summary>
-    static FoldStage? Collapse(ResidualStage r, FoldPolicy policy, List<FoldStep> steps)
+    static FoldStage? Collapse(ResidualStage r, Choice policy, List<FoldStep> steps)
     {
         var main = Fold(r.Main, policy, steps);
         var shortcut = Fold(r.Shortcut, policy, steps);
@@ -210,7 +233,7 @@ public static class Folder
         {
             var side = shortcut is [AffineStage s] ? s.Layer : null;
             long apart = m.Layer.Macs + (side?.Macs ?? 0);
-            if (ChainMerge.AddShortcut(m.Layer, side, borderBias: policy == FoldPolicy.Exact) is { } collapsed && (policy == FoldPolicy.Depth || collapsed.Macs <= apart))
+            if (ChainMerge.AddShortcut(m.Layer, side, policy.BorderBias) is { } collapsed && Pays(collapsed, m.Layer, side, apart, policy))
             {
                 steps.Add(new FoldStep(m.Layer.Name, side?.Name ?? "identity", apart, collapsed.Macs, collapsed.Exact));
                 return new AffineStage(collapsed);
@@ -218,6 +241,16 @@ public static class Folder
         }
         return new ResidualStage(main, shortcut);
     }
+
+    /// <summary>Whether a block collapsed into one layer beats its branch and shortcut run apart
+    /// (then added): always under Depth, on time under OnnxRuntime (the Add left out, in the
+    /// block's favour), else on MACs.</summary>
+    static bool Pays(AffineLayer collapsed, AffineLayer main, AffineLayer? side, long apart, Choice policy) => policy.Policy switch
+    {
+        FoldPolicy.Depth => true,
+        FoldPolicy.OnnxRuntime => policy.Cost!.Of(LayerShape.Of(collapsed)) <= policy.Cost.Of(LayerShape.Of(main)) + (side is null ? 0 : policy.Cost.Of(LayerShape.Of(side))),
+        _ => collapsed.Macs <= apart,
+    };
 
     /// <summary>A plain ReLU right after a rectifier whose outputs are never negative (a ReLU or
     /// ReLU6, neurons held at zero or not) is the identity: after a block that vanished, the block's

@@ -154,7 +154,7 @@ public class FolderTests
         foreach (var slot in model.Slots.Values) slot.SetIdentity();
         foreach (var policy in Enum.GetValues<FoldPolicy>())
         {
-            var (stages, steps) = Folder.Fold(Folder.Compile(model), policy);
+            var (stages, steps) = Folder.Fold(Folder.Compile(model), policy, policy == FoldPolicy.OnnxRuntime ? new DispatchCost(200) : null);
             Assert.Equal(12, steps.Count);
             Assert.All(steps, s => Assert.True(s.Exact && s.MacsMerged * 8 == s.MacsApart, $"{s.First}: {s.MacsApart} -> {s.MacsMerged}"));
             var (original, folded) = Outputs(model, stages);

@@ -74,7 +74,7 @@ public class CliValueSweepTests
     [InlineData("easier --out x --distill 4", "--distill '4': expected T,alpha")]
     [InlineData("easier --out x --distill 4,1.5", "--distill '4,1.5': expected T,alpha")]
     [InlineData("nepenthe --out x --objective speed", "--objective 'speed': expected entropy or latency")]
-    [InlineData("easier --out x --fold shallow", "--fold 'shallow': expected none, exact, macs or depth")]
+    [InlineData("easier --out x --fold shallow", "--fold 'shallow': expected none, exact, macs, depth or onnxruntime")]
     [InlineData("fold --checkpoint x.ckpt --heal-epochs -1", "--heal-epochs -1: must be >= 0")]
     [InlineData("easier --out x --early-stop 2", "--early-stop 2: must lie in [0,1] (a fraction of --tolerance)")]
     [InlineData("nepenthe --out x --early-stop-every 0", "--early-stop-every 0: must be positive (epochs)")]
