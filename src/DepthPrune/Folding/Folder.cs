@@ -212,13 +212,14 @@ public static class Folder
     /// when that costs no more MACs).</summary>
     static FoldStage? Collapse(ResidualStage r, Choice policy, List<FoldStep> steps)
     {
-        var main = Fold(r.Main, policy, steps);
         var shortcut = Fold(r.Shortcut, policy, steps);
-        if (ConstantOutput(main) is { } constant && shortcut is [] or [AffineStage])
+        // Read on the main path as it is, before any merge: merging its layers first would log
+        // merges that then vanish, and a merge inexact at the borders would blur the constant.
+        if (ConstantOutput(r.Main) is { } constant && shortcut is [] or [AffineStage])
         {
             // The main path adds a constant whatever its input: the block is its shortcut plus it.
-            string name = main.OfType<AffineStage>().Last().Layer.Name;
-            long mainMacs = main.OfType<AffineStage>().Sum(a => a.Layer.Macs);
+            string name = r.Main.OfType<AffineStage>().Last().Layer.Name;
+            long mainMacs = r.Main.OfType<AffineStage>().Sum(a => a.Layer.Macs);
             if (shortcut is [AffineStage only])
             {
                 var l = only.Layer;
@@ -229,6 +230,7 @@ public static class Folder
             steps.Add(new FoldStep(name, "identity", mainMacs, 0, true));
             return IsZero(constant) ? null : new BiasStage(name, constant);
         }
+        var main = Fold(r.Main, policy, steps);
         if (main is [AffineStage m] && shortcut is [] or [AffineStage])
         {
             var side = shortcut is [AffineStage s] ? s.Layer : null;
