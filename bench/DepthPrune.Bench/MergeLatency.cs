@@ -25,14 +25,7 @@ static class MergeLatency
             foreach (var policy in new[] { FoldPolicy.Macs, FoldPolicy.Depth })
             {
                 var folded = OnnxExport.Build(Folder.Fold(compiled, policy).Stages, model.Options, model.Name);
-                var runs = Enumerable.Range(0, repeats).Select(_ => OnnxPairTiming.Compare(dense, folded, model.Options, 2, 300)).ToList();
-                foreach (int batch in DeployedLatency.Batches)
-                {
-                    var ratios = runs.Select(r => r.Single(p => p.Batch == batch).Ratio).Order().ToList();
-                    var first = runs[0].Single(p => p.Batch == batch);
-                    Console.WriteLine($"width {width}, 8 inner ReLUs removed, fold {policy.ToString().ToLowerInvariant()}: batch {batch,2}: " +
-                        $"{first.OriginalLayers} -> {first.FoldedLayers} weight layers, ONNX Runtime median ratio {ratios[ratios.Count / 2]:F3} (runs: {string.Join(", ", ratios.Select(r => r.ToString("F3")))})");
-                }
+                RatioRuns.Print($"width {width}, 8 inner ReLUs removed, fold {policy.ToString().ToLowerInvariant()}", dense, folded, model.Options, repeats);
             }
         }
     }

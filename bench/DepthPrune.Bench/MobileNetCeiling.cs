@@ -52,14 +52,7 @@ static class MobileNetCeiling
                 using var times = new OnnxLayerTimes(2);
                 var fold = Folder.Fold(compiled, policy, times);
                 var folded = OnnxExport.Build(fold.Stages, model.Options, model.Name);
-                var runs = Enumerable.Range(0, repeats).Select(_ => OnnxPairTiming.Compare(dense, folded, model.Options, 2, 300)).ToList();
-                foreach (int batch in DeployedLatency.Batches)
-                {
-                    var ratios = runs.Select(r => r.Single(p => p.Batch == batch).Ratio).Order().ToList();
-                    var first = runs[0].Single(p => p.Batch == batch);
-                    Console.WriteLine($"{name}: {slots.Count}/35 removed, fold {policy.ToString().ToLowerInvariant()}: batch {batch,2}: " +
-                        $"{first.OriginalLayers} -> {first.FoldedLayers} weight layers, ONNX Runtime median ratio {ratios[ratios.Count / 2]:F3} (runs: {string.Join(", ", ratios.Select(r => r.ToString("F3")))})");
-                }
+                RatioRuns.Print($"{name}: {slots.Count}/35 removed, fold {policy.ToString().ToLowerInvariant()}", dense, folded, model.Options, repeats);
             }
         }
     }
