@@ -76,9 +76,11 @@ public static class DemoCommand
                 };
                 var run = MethodRun.Run(DepthMethod.Create(method), setup, progress, progress.Line);
                 string best = run.BestCheckpoint ?? Path.Combine(runDir, MethodRun.Dense);
-                progress.Line($"{label}: folding {best} (policy macs), healing it 1 epoch and exporting it to ONNX");
+                // The deploy side heals as its recipe says (Recipe.DeployHeal); a few seconds an epoch here.
+                var heal = method == "nepenthe" ? options.Finetune with { Epochs = Recipe.DeployHeal.Epochs, LearningRate = Recipe.DeployHeal.LearningRate }
+                                                : options.Finetune with { Epochs = 1, LearningRate = 0.001 };
+                progress.Line($"{label}: folding {best} (policy macs), healing it {heal.Epochs} epoch(s) at lr {heal.LearningRate} and exporting it to ONNX");
                 using var loaded = Checkpoint.Load(best, Compute.Cpu);
-                var heal = options.Finetune with { Epochs = 1, LearningRate = 0.001 };
                 columns.Add((label, run, DeployStep.Run(best, loaded.Model, bundle,
                     new DeploySettings(FoldPolicy.Macs, OnnxPath: Path.Combine(dir, $"{method}.onnx"), Heal: heal), Compute.Cpu, progress, null)));
             }

@@ -78,9 +78,9 @@ public static class FoldCommand
     }
 
     /// <summary>--heal-epochs and --heal-lr, shared with the method commands' final fold.</summary>
-    public static (Option<int> Epochs, Option<double> Lr) HealOptions(int epochs = 0) => (
+    public static (Option<int> Epochs, Option<double> Lr) HealOptions(int epochs = 0, double lr = 0.001) => (
         NumberOptions.WithDefault("--heal-epochs", "Fine-tune the folded network this many epochs on the training split before measuring it (0: no healing)", epochs, v => v >= 0, "must be >= 0"),
-        NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine); the folded network has no BatchNorm, so keep it low", 0.001, v => v is > 0 and <= 100, "must lie in (0,100]"));
+        NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine); the folded network has no BatchNorm, so keep it low", lr, v => v is > 0 and <= 100, "must lie in (0,100]"));
 
     public static void Print(TextWriter output, string modelName, string policy, string dataset, int repeats, DeploymentReport r, string? runReport, string? against = null)
     {

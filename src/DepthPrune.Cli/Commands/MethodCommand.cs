@@ -57,7 +57,7 @@ public static class MethodCommand
         string foldDefault = compress is null ? "none" : "macs";
         Option<string> fold = new("--fold") { Description = $"Final step: fold the best model with this policy (exact, macs, depth or onnxruntime), measure it, write RUN/best.onnx (default: {foldDefault})", DefaultValueFactory = _ => foldDefault };
         fold.Validators.Add(r => { string v = r.GetValueOrDefault<string>(); if (v != "none" && FoldCommand.ParsePolicy(v) is null) r.AddError($"--fold '{v}': expected none, exact, macs, depth or onnxruntime"); });
-        var (healEpochs, healLr) = FoldCommand.HealOptions(compress is null ? 0 : 1);
+        var (healEpochs, healLr) = compress is null ? FoldCommand.HealOptions() : FoldCommand.HealOptions(Recipe.DeployHeal.Epochs, Recipe.DeployHeal.LearningRate);
         Option<string?> recipe = new("--recipe")
         {
             Description = "Take the values of a named bundle of settings for the flags not given: " + string.Join("; ", Recipe.All.Select(r => $"{r.Name}: {r.Description}")) + " (docs/METHODS.md, \"Recipes\")",
