@@ -209,7 +209,7 @@ public static class Folder
 
     /// <summary>Folds inside both branches; a block whose main path became one conv and whose
     /// shortcut is the identity or one conv becomes one conv (exact; under Exact and Macs only
-    /// when that costs no more MACs).</summary>
+    /// when that costs no more MACs, under OnnxRuntime when it times no slower).</summary>
     static FoldStage? Collapse(ResidualStage r, Choice policy, List<FoldStep> steps)
     {
         var shortcut = Fold(r.Shortcut, policy, steps);
@@ -245,8 +245,8 @@ public static class Folder
     }
 
     /// <summary>Whether a block collapsed into one layer beats its branch and shortcut run apart
-    /// (then added): always under Depth, on time under OnnxRuntime (the Add left out, in the
-    /// block's favour), else on MACs.</summary>
+    /// (then added): always under Depth, on time under OnnxRuntime (the Add is left out of the
+    /// time apart, so the one conv must win on the convs alone), else on MACs.</summary>
     static bool Pays(AffineLayer collapsed, AffineLayer main, AffineLayer? side, long apart, Choice policy) => policy.Policy switch
     {
         FoldPolicy.Depth => true,
