@@ -85,6 +85,15 @@ public class CliJobTests
         (code, _, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--against", dir["train/model.ckpt"]);
         Assert.Equal(2, code);
         Assert.Contains("--against: needs --onnx", err);
+
+        // --policy onnxruntime: the grouping is timed, so only what must hold whatever it chose is checked.
+        (code, output, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--policy", "onnxruntime", "--latency-repeats", "2", "--onnx", dir["timed.onnx"], "--json");
+        Assert.True(code == 0, err);
+        var timed = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("onnxruntime", timed.GetProperty("policy").GetString());
+        Assert.True(timed.GetProperty("folded").GetProperty("depth").GetInt32() <= timed.GetProperty("original").GetProperty("depth").GetInt32());
+        Assert.True(timed.GetProperty("test").GetProperty("max_relative_difference").GetDouble() < 1e-4);
+        Assert.True(timed.GetProperty("onnx").GetProperty("max_relative_difference").GetDouble() < 1e-4);
     }
 
     [FashionMnistFact]
