@@ -20,11 +20,7 @@ public sealed class OnnxLayerTimes : ILayerCost, IDisposable
     readonly Dictionary<string, double> cache = [];
     readonly Random random = new(7);
 
-    public OnnxLayerTimes(int threads)
-    {
-        options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-    }
+    public OnnxLayerTimes(int threads) => options = OnnxPairTiming.TimingOptions(threads);
 
     /// <summary>Distinct shapes timed so far.</summary>
     public int Timed => cache.Count;

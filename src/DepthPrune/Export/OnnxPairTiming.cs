@@ -16,11 +16,18 @@ public sealed class OnnxPairTiming : IDisposable
 
     public OnnxPairTiming(byte[] first, byte[] second, int threads)
     {
-        options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
-        // Two sessions timed in turn: spinning pool threads of one would steal the cores of the other.
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        options = TimingOptions(threads);
         this.first = new InferenceSession(first, options);
         this.second = new InferenceSession(second, options);
+    }
+
+    /// <summary>Session options for timing: sessions are timed in turn, and the spinning pool
+    /// threads of one would steal the cores of the other.</summary>
+    internal static SessionOptions TimingOptions(int threads)
+    {
+        var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
     }
 
     /// <summary>Whether both graphs take a batch of this size (a file may fix its batch dimension).</summary>

@@ -44,9 +44,7 @@ public sealed class AffineLayer : IDisposable
     public long Outputs => Weight.shape[0];
 
     /// <summary>Output positions per image: pixels of a conv, tokens (or 1) of a linear.</summary>
-    public long Positions => Conv is { } c
-        ? c.OutputLength(InputShape[1], 0) * c.OutputLength(InputShape[2], 1)
-        : InputShape[..^1].Aggregate(1L, (a, b) => a * b);
+    public long Positions => LayerShape.Of(this).Positions;
 
     /// <summary>MACs per image.</summary>
     public long Macs => MacsPerOutput * Positions;

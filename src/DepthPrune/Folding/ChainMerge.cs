@@ -19,8 +19,12 @@ public static class ChainMerge
         var first = layers[from];
         if (from == to) return (first.Macs, first.Exact);   // as it is, grouped or not
         bool exact = first.Exact;
-        for (int i = from + 1; i <= to; i++) exact &= IsExact(MergedGeometry(layers, from, i - 1), layers[i]);
-        var geometry = MergedGeometry(layers, from, to);
+        var geometry = first.Conv;
+        for (int i = from + 1; i <= to; i++)
+        {
+            exact &= IsExact(geometry, layers[i]);
+            if (geometry is not null) geometry = MergedGeometry(geometry, layers[i].Conv!);
+        }
         long inputs = first.Weight.shape[1] * (first.Conv?.Groups ?? 1);
         long window = geometry is null ? 1 : geometry.Kernel[0] * geometry.Kernel[1];
         return (layers[to].Outputs * inputs * window * layers[to].Positions, exact);
@@ -29,16 +33,11 @@ public static class ChainMerge
     /// <summary>The layer merging layers[from..to] would give, as a shape (the layer itself when from == to).</summary>
     public static LayerShape Shape(IReadOnlyList<AffineLayer> layers, int from, int to)
     {
-        var first = layers[from];
-        if (from == to) return LayerShape.Of(first);
-        return new LayerShape(first.InputShape, first.Weight.shape[1] * (first.Conv?.Groups ?? 1), layers[to].Outputs, MergedGeometry(layers, from, to));
-    }
-
-    static ConvGeometry? MergedGeometry(IReadOnlyList<AffineLayer> layers, int from, int to)
-    {
-        var geometry = layers[from].Conv;
+        var shape = LayerShape.Of(layers[from]);
+        if (from == to) return shape;
+        var geometry = shape.Conv;
         for (int i = from + 1; i <= to && geometry is not null; i++) geometry = MergedGeometry(geometry, layers[i].Conv!);
-        return geometry;
+        return shape with { Outputs = layers[to].Outputs, Conv = geometry };
     }
 
     /// <summary>Whether appending next to a layer of the given geometry (null: linear) keeps it exact.</summary>

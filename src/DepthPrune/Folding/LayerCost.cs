@@ -8,7 +8,7 @@ public sealed record LayerShape(long[] InputShape, long Inputs, long Outputs, Co
     public static LayerShape Of(AffineLayer layer) =>
         new(layer.InputShape, layer.Weight.shape[1] * (layer.Conv?.Groups ?? 1), layer.Outputs, layer.Conv);
 
-    /// <summary>Output positions per image, as <see cref="AffineLayer.Positions"/>.</summary>
+    /// <summary>Output positions per image: pixels of a conv, tokens (or 1) of a linear.</summary>
     public long Positions => Conv is { } c
         ? c.OutputLength(InputShape[1], 0) * c.OutputLength(InputShape[2], 1)
         : InputShape[..^1].Aggregate(1L, (a, b) => a * b);

@@ -25,6 +25,8 @@ public class RuntimePolicyTests
     static List<AffineLayer> Chain() =>
         [Conv("expand", 24, 4, 1, 0), Conv("depthwise", 24, 24, 3, 1, groups: 24), Conv("project", 6, 24, 1, 0), Conv("conv", 6, 6, 3, 1)];
 
+    static List<FoldStage> Stages(List<AffineLayer> chain) => chain.Select(l => (FoldStage)new AffineStage(l)).ToList();
+
     /// <summary>The least total cost over every way to cut the chain into consecutive groups, each
     /// group merged for real; a group with more than 4x its parts' MACs is not a candidate (the
     /// policy's search bound).</summary>
@@ -61,14 +63,14 @@ public class RuntimePolicyTests
         manual_seed(3);
         var chain = Chain();
         var cost = new DispatchCost(perPosition);
-        var (stages, _) = Folder.Fold(chain.Select(l => (FoldStage)new AffineStage(l)).ToList(), FoldPolicy.OnnxRuntime, cost);
+        var (stages, _) = Folder.Fold(Stages(chain), FoldPolicy.OnnxRuntime, cost);
         var layers = stages.Cast<AffineStage>().Select(s => s.Layer).ToList();
         var (bestCost, bestLayers) = BruteForce(chain, cost);
         Assert.Equal(bestCost, layers.Sum(l => cost.Of(LayerShape.Of(l))), 6);
         Assert.Equal(bestLayers, layers.Count);
         if (perPosition == 0)
         {
-            var (byMacs, _) = Folder.Fold(chain.Select(l => (FoldStage)new AffineStage(l)).ToList(), FoldPolicy.Macs);
+            var (byMacs, _) = Folder.Fold(Stages(chain), FoldPolicy.Macs);
             Assert.Equal(byMacs.Count, layers.Count);
         }
     }
@@ -78,15 +80,15 @@ public class RuntimePolicyTests
     {
         manual_seed(3);
         var chain = Chain();
-        var (heavy, _) = Folder.Fold(chain.Select(l => (FoldStage)new AffineStage(l)).ToList(), FoldPolicy.OnnxRuntime, new DispatchCost(100000));
-        var (macs, _) = Folder.Fold(chain.Select(l => (FoldStage)new AffineStage(l)).ToList(), FoldPolicy.OnnxRuntime, new DispatchCost(0));
+        var (heavy, _) = Folder.Fold(Stages(chain), FoldPolicy.OnnxRuntime, new DispatchCost(100000));
+        var (macs, _) = Folder.Fold(Stages(chain), FoldPolicy.OnnxRuntime, new DispatchCost(0));
         Assert.True(heavy.Count < macs.Count, $"{heavy.Count} layers with dispatches dominating, {macs.Count} on MACs alone");
     }
 
     [Fact]
     public void Policy_without_a_layer_cost_is_refused()
     {
-        var chain = Chain().Select(l => (FoldStage)new AffineStage(l)).ToList();
+        var chain = Stages(Chain());
         var error = Assert.Throws<ArgumentException>(() => Folder.Fold(chain, FoldPolicy.OnnxRuntime));
         Assert.Contains("onnxruntime", error.Message);
     }
