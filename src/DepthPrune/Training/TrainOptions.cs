@@ -45,6 +45,15 @@ public sealed record TrainOptions
         Require(RestartEvery > 0 && double.IsFinite(RestartEvery), $"--restart-every {RestartEvery}: must be positive (epochs)");
     }
 
+    /// <summary>The schedule in one line, as the progress output states it.</summary>
+    public string Describe()
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        string schedule = Schedule == ScheduleKind.MultiStep ? $"multistep {string.Join('/', Milestones)} x{Gamma.ToString(c)}" : Schedule.ToString().ToLowerInvariant();
+        string momentum = Optimizer == OptimizerKind.Sgd ? $" {Momentum.ToString(c)}" : "";
+        return $"{Epochs} epochs, {Optimizer.ToString().ToLowerInvariant()}{momentum} lr {LearningRate.ToString(c)} {schedule}, batch {BatchSize}, wd {WeightDecay.ToString(c)}";
+    }
+
     /// <summary>The learning rate at a fractional epoch position.</summary>
     public double LearningRateAt(int epoch, int batch, int batchesPerEpoch)
     {

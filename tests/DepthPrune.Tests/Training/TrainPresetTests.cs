@@ -39,4 +39,13 @@ public class TrainPresetTests
         var preset = TrainPresets.For("lenet5", "fashion-mnist", "cpu");
         Assert.StartsWith("CPU preset, scaled down from the project's own schedule for fashion-mnist (the papers give none)", preset.Notes);
     }
+
+    [Fact]
+    public void A_schedule_is_described_in_one_line_with_its_resolved_values()
+    {
+        var paper = TrainPresets.For("resnet18-cifar", "cifar10", "paper").Options;
+        Assert.Equal("160 epochs, sgd 0.9 lr 0.1 multistep 80/120 x0.1, batch 128, wd 0.0001", paper.Describe());
+        var adam = new TrainOptions { Epochs = 3, Optimizer = OptimizerKind.Adam, LearningRate = 1e-3, WeightDecay = 0, Schedule = ScheduleKind.Constant, BatchSize = 16 };
+        Assert.Equal("3 epochs, adam lr 0.001 constant, batch 16, wd 0", adam.Describe());
+    }
 }

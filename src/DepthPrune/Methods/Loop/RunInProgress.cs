@@ -111,7 +111,7 @@ sealed class RunInProgress : IDisposable
     {
         if (s.DenseCheckpoint is null && s.Pretrain is { Epochs: > 0 } pretrain)
         {
-            log($"pretraining the dense model: {pretrain.Epochs} epochs");
+            log($"pretraining the dense model: {pretrain.Describe()}, on {s.Data.Train.Count:N0} training images");
             TrainingRun.Run(model, s.Data, pretrain, s.Compute, current, Meta("pretrain"), null, progress,
                 resumed?.Meta.Stage == "pretrain" ? resumed : null, log: log);
         }
