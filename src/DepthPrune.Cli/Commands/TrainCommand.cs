@@ -52,7 +52,8 @@ public static class TrainCommand
             if (start is not null)
             {
                 // Training would regrow pruned weights: a pruned network goes on in its method run (--final-epochs).
-                if (start.Masks is not null) { start.Dispose(); throw new UsageException($"--init {initPath}: holds pruning masks (a pruning run's model); start from a dense or imported checkpoint"); }
+                // Masks that keep everything (a run's dense.ckpt) prune nothing, and go.
+                if (start.Masks is { PrunesNothing: false }) { start.Dispose(); throw new UsageException($"--init {initPath}: holds pruning masks (a pruning run's model); start from a dense or imported checkpoint"); }
                 try { start.Meta.ModelOptions.RequireFits(start.Meta.Model, data.Name, data.SampleShape, data.Classes); }
                 catch { start.Dispose(); throw; }
             }

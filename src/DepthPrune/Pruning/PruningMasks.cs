@@ -42,6 +42,9 @@ public sealed class PruningMasks : IDisposable
         return kept.item<long>();
     }
 
+    /// <summary>Whether every mask keeps every weight (a method run's dense model, say).</summary>
+    public bool PrunesNothing => masks.Values.All(mask => { using var kept = mask.count_nonzero(); return kept.item<long>() == mask.numel(); });
+
     public void ApplyToWeights(ZooModel model)
     {
         using var noGrad = no_grad();

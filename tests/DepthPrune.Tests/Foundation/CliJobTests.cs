@@ -145,6 +145,25 @@ public class CliJobTests
         (code, _, err) = Run("train", "--init", dir["missing.ckpt"], "--dataset", "fashion-mnist", "--out", dir["none"]);
         Assert.Equal(2, code);
         Assert.Contains("--init", err);
+
+        // Masks that keep every weight (a method run's dense.ckpt) are no pruning: the run starts from the weights.
+        using (var first = DepthPrune.Training.Checkpoint.Load(dir["first/model.ckpt"], DepthPrune.Runtime.Compute.Cpu))
+        using (var masks = new DepthPrune.Pruning.PruningMasks())
+        {
+            var layer = first.Model.Structure.WeightLayers[0];
+            masks.Ensure(first.Model, layer);
+            DepthPrune.Training.Checkpoint.Save(dir["kept.ckpt"], first.Model, first.Meta, masks);
+            masks.For(layer.Module)![0].fill_(false);
+            masks.ApplyToWeights(first.Model);
+            DepthPrune.Training.Checkpoint.Save(dir["pruned.ckpt"], first.Model, first.Meta, masks);
+        }
+        (code, output, err) = Run("train", "--init", dir["kept.ckpt"], "--dataset", "fashion-mnist", "--train-subset", "2000",
+            "--epochs", "0", "--out", dir["kept"], "--json", "--quiet");
+        Assert.True(code == 0, err);
+        Assert.Equal(trained, JsonDocument.Parse(output).RootElement.GetProperty("test_top1").GetDouble(), 6);
+        (code, _, err) = Run("train", "--init", dir["pruned.ckpt"], "--dataset", "fashion-mnist", "--epochs", "0", "--out", dir["pruned"]);
+        Assert.Equal(2, code);
+        Assert.Contains($"--init {dir["pruned.ckpt"]}: holds pruning masks", err);
     }
 
     [Fact]
