@@ -62,7 +62,7 @@ public static class FoldCommand
                 },
                 healing = r.Healing is not { } h ? null : new
                 {
-                    epochs = h.Epochs, judged_on = h.Split, judged_top1_before = h.Top1Before, judged_top1_after = h.Top1After, kept = h.Kept,
+                    epochs = h.Epochs, learning_rate = h.LearningRate, diverged_rates = h.Diverged, judged_on = h.Split, judged_top1_before = h.Top1Before, judged_top1_after = h.Top1After, kept = h.Kept,
                     test_top1_before = r.Unhealed!.Top1Candidate, test_top1_after = r.Test.Top1Candidate,
                 },
                 onnx = r.Onnx is null ? null : new
@@ -95,8 +95,11 @@ public static class FoldCommand
         foreach (var s in r.Merges)
             output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per image{(s.Exact ? "" : ", not exact at the borders")}");
         if (r.Healing is { } h)
-            output.WriteLine($"healed {h.Epochs} epoch(s) on the training split: {h.Split} top-1 {h.Top1Before:F2} -> {h.Top1After:F2}, " +
-                (h.Kept ? $"kept; test top-1 {r.Unhealed!.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}" : "lower, so undone: the folded weights are kept"));
+            output.WriteLine($"healed {h.Epochs} epoch(s) at lr {h.LearningRate:G3} on the training split" +
+                (h.Diverged == 0 ? "" : $" ({h.Diverged} higher rate(s) diverged, each ten times the next)") + ": " +
+                (double.IsNaN(h.Top1After) ? "every rate diverged, so undone: the folded weights are kept"
+                    : $"{h.Split} top-1 {h.Top1Before:F2} -> {h.Top1After:F2}, " +
+                      (h.Kept ? $"kept; test top-1 {r.Unhealed!.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}" : "lower, so undone: the folded weights are kept")));
         output.WriteLine(TestLine(dataset, r));
         if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
         if (runReport is not null) output.WriteLine($"report: {runReport}");

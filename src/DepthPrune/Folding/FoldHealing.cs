@@ -7,16 +7,20 @@ namespace DepthPrune.Folding;
 
 /// <summary>What healing did, judged on a split other than the test split (validation when the
 /// data has one, else the training split): top-1 before and after, and whether the healed weights
-/// were kept (only when they do not lower it).</summary>
-public sealed record HealResult(int Epochs, string Split, double Top1Before, double Top1After, bool Kept);
+/// were kept (only when they do not lower it), the rate it trained at and how many higher rates
+/// diverged before it.</summary>
+public sealed record HealResult(int Epochs, string Split, double Top1Before, double Top1After, bool Kept, double LearningRate, int Diverged = 0);
 
 /// <summary>Fine-tunes a folded network on the training split with the shared trainer: it is a
 /// real network, so what an inexact merge changed at the borders can be trained away. Trains the
 /// merged layers; ops borrowed from the original model (LayerNorm, attention) stay as they are.
 /// Healing that lowers top-1 on the judging split is undone (a network without its BatchNorms
-/// can train badly at too high a rate).</summary>
+/// can train badly at too high a rate); healing that diverges starts again from the folded weights
+/// at a tenth of the rate, up to Attempts rates in all.</summary>
 public static class FoldHealing
 {
+    public const int Attempts = 3;
+
     public static HealResult Heal(FoldedNet net, ZooModel source, DataBundle data, TrainOptions options, Compute compute, IProgress<TrainProgress>? progress)
     {
         // A view of the folded network for the trainer; not disposed here (that would dispose net).
@@ -24,17 +28,24 @@ public static class FoldHealing
         var (split, set) = data.Validation is { } validation ? ("validation", validation) : ("train", data.Train);
         var judge = data.EvalLoader(set, 256, compute);
         double before = Evaluation.Run(view, judge).Top1;
-        double after;
-        try
+        double after = double.NaN, rate = options.LearningRate;
+        int diverged = 0;
+        for (; diverged < Attempts; diverged++, rate /= 10)
         {
-            Trainer.Fit(view, data, options, compute, new TrainHooks { Progress = progress, Stage = "heal" });
-            net.eval();
-            after = Evaluation.Run(view, judge).Top1;
+            try
+            {
+                Trainer.Fit(view, data, options with { LearningRate = rate }, compute, new TrainHooks { Progress = progress, Stage = "heal" });
+                net.eval();
+                after = Evaluation.Run(view, judge).Top1;
+                break;
+            }
+            catch (DivergedException) { net.Restore(); }
         }
-        catch (DivergedException) { net.eval(); after = double.NaN; }   // undone below like any healing that lost accuracy
-        bool kept = after >= before;   // false for NaN
+        net.eval();
+        bool kept = after >= before;   // false for NaN: every rate diverged
         if (kept) net.WriteBack();
         else net.Restore();
-        return new HealResult(options.Epochs, split, before, after, kept);
+        if (diverged == Attempts) rate *= 10;   // the last rate tried
+        return new HealResult(options.Epochs, split, before, after, kept, rate, diverged);
     }
 }
