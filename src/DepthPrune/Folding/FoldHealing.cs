@@ -28,13 +28,14 @@ public static class FoldHealing
         var (split, set) = data.Validation is { } validation ? ("validation", validation) : ("train", data.Train);
         var judge = data.EvalLoader(set, 256, compute);
         double before = Evaluation.Run(view, judge).Top1;
-        double after = double.NaN, rate = options.LearningRate;
+        double Rate(int attempt) => options.LearningRate / Math.Pow(10, attempt);
+        double after = double.NaN;
         int diverged = 0;
-        for (; diverged < Attempts; diverged++, rate /= 10)
+        for (; diverged < Attempts; diverged++)
         {
             try
             {
-                Trainer.Fit(view, data, options with { LearningRate = rate }, compute, new TrainHooks { Progress = progress, Stage = "heal" });
+                Trainer.Fit(view, data, options with { LearningRate = Rate(diverged) }, compute, new TrainHooks { Progress = progress, Stage = "heal" });
                 net.eval();
                 after = Evaluation.Run(view, judge).Top1;
                 break;
@@ -45,7 +46,6 @@ public static class FoldHealing
         bool kept = after >= before;   // false for NaN: every rate diverged
         if (kept) net.WriteBack();
         else net.Restore();
-        if (diverged == Attempts) rate *= 10;   // the last rate tried
-        return new HealResult(options.Epochs, split, before, after, kept, rate, diverged);
+        return new HealResult(options.Epochs, split, before, after, kept, Rate(Math.Min(diverged, Attempts - 1)), diverged);
     }
 }
