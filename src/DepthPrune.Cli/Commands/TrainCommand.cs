@@ -65,7 +65,7 @@ public static class TrainCommand
                 RunFolder.RequireRoom(dir, ModelCost.RunBytes(model, 3));   // last.ckpt, its temp copy, model.ckpt
                 model.Net.to(compute.Device);
                 progress.Line(resumed is null ? $"defaults for the flags not given: {preset.Notes}" : $"resuming {last} at epoch {resumed.Meta.Epoch + 1}, batch {resumed.Meta.Batch + 1}");
-                progress.Line($"model {model.Name} (width {model.Options.Width}), data {data.Name}: {data.Train.Count} train / {data.Test.Count} test, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate} {options.Schedule}");
+                progress.Line($"model {model.Name} (width {model.Options.Width}), data {data.Name}: {data.Train.Count} train / {data.Test.Count} test, {options.Describe()}");
                 var meta = new CheckpointMeta { Model = model.Name, ModelOptions = model.Options, Data = dataOptions, Train = options, Stage = "train" };
                 var testLoader = data.EvalLoader(data.Test, 256, compute);
                 var history = TrainingRun.Run(model, data, options, compute, last, meta, null, progress, resumed, evalLoader: testLoader, log: progress.Line);

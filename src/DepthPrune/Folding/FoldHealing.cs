@@ -29,20 +29,18 @@ public static class FoldHealing
         var judge = data.EvalLoader(set, 256, compute);
         double before = Evaluation.Run(view, judge).Top1;
         double Rate(int attempt) => options.LearningRate / Math.Pow(10, attempt);
-        double after = double.NaN;
         int diverged = 0;
         for (; diverged < Attempts; diverged++)
         {
             try
             {
                 Trainer.Fit(view, data, options with { LearningRate = Rate(diverged) }, compute, new TrainHooks { Progress = progress, Stage = "heal" });
-                net.eval();
-                after = Evaluation.Run(view, judge).Top1;
                 break;
             }
             catch (DivergedException) { net.Restore(); }
         }
         net.eval();
+        double after = diverged < Attempts ? Evaluation.Run(view, judge).Top1 : double.NaN;
         bool kept = after >= before;   // false for NaN: every rate diverged
         if (kept) net.WriteBack();
         else net.Restore();

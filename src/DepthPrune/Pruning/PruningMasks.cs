@@ -43,7 +43,7 @@ public sealed class PruningMasks : IDisposable
     }
 
     /// <summary>Whether every mask keeps every weight (a method run's dense model, say).</summary>
-    public bool PrunesNothing => masks.Values.All(mask => { using var kept = mask.count_nonzero(); return kept.item<long>() == mask.numel(); });
+    public bool PrunesNothing => masks.All(m => Remaining(m.Key) == m.Value.numel());
 
     public void ApplyToWeights(ZooModel model)
     {
