@@ -2,6 +2,7 @@ using DepthPrune.Export;
 using DepthPrune.Folding;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
+using DepthPrune.Training;
 
 namespace DepthPrune.Bench;
 
@@ -10,7 +11,9 @@ namespace DepthPrune.Bench;
 /// removed outright from a seeded network, folded under `macs` and `onnxruntime` (`depth` merges
 /// the whole network into a few huge kernels: 1.7x to 15x slower than dense here), and timed against the dense
 /// network side by side (2 threads, median ratio of `repeats` interleaved runs of 300 passes).
-/// `mnv2-ceiling REPEATS [SET...]` (sets numbered from 1 as listed).</summary>
+/// `mnv2-ceiling REPEATS [SET...]` (sets numbered from 1 as listed).
+/// `mnv2-linearize CHECKPOINT SET OUT` writes CHECKPOINT's network with SET removed, for `train --init`:
+/// what a set costs in accuracy once trained, with no method choosing it.</summary>
 static class MobileNetCeiling
 {
     static readonly (string Name, Func<string, bool> Removed)[] Sets =
@@ -34,6 +37,16 @@ static class MobileNetCeiling
             Console.WriteLine($"width {options.Width}, {options.InChannels}x{options.InputSize}x{options.InputSize} input:");
             Run(options, repeats, only);
         }
+    }
+
+    public static void Linearize(string checkpoint, int set, string output)
+    {
+        var (name, removed) = Sets[set - 1];
+        using var loaded = Checkpoint.Load(checkpoint, Compute.Cpu);
+        var slots = loaded.Model.Structure.Activations.Where(removed).ToList();
+        foreach (var slot in slots) loaded.Model.Slots[slot].SetIdentity();
+        Checkpoint.Save(output, loaded.Model, loaded.Meta with { Stage = "linearized", Complete = true });
+        Console.WriteLine($"{output}: {checkpoint} with {name} removed ({slots.Count} of {loaded.Model.Structure.Activations.Count})");
     }
 
     static void Run(ModelOptions options, int repeats, int[] only)

@@ -9,6 +9,7 @@ if (which == "parity") { TorchParity.Run(args[1..]); return; }
 if (which == "step") { StepBreakdown.Run(args[1..]); return; }
 if (which == "memory") { MemorySafety.Run(); return; }
 if (which == "node-times") { NodeTimes.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 2, args.Length > 3 ? int.Parse(args[3]) : 300); return; }
+if (which == "mnv2-linearize") { MobileNetCeiling.Linearize(args[1], int.Parse(args[2]), args[3]); return; }
 if (which == "payoff-stress") { PayoffBench.Stress(int.Parse(args[1])); return; }
 int repeats = args.Length > 1 ? int.Parse(args[1]) : 5;
 var clock = Stopwatch.StartNew();

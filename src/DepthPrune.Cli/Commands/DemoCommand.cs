@@ -78,7 +78,7 @@ public static class DemoCommand
                 string best = run.BestCheckpoint ?? Path.Combine(runDir, MethodRun.Dense);
                 // The deploy side heals as its recipe says (Recipe.DeployHeal); a few seconds an epoch here.
                 var heal = method == "nepenthe" ? options.Finetune with { Epochs = Recipe.DeployHeal.Epochs, LearningRate = Recipe.DeployHeal.LearningRate }
-                                                : options.Finetune with { Epochs = 1, LearningRate = 0.001 };
+                                                : options.Finetune with { Epochs = 1, LearningRate = Recipe.GentleHealRate };
                 progress.Line($"{label}: folding {best} (policy macs), healing it {heal.Epochs} epoch(s) at lr {heal.LearningRate} and exporting it to ONNX");
                 using var loaded = Checkpoint.Load(best, Compute.Cpu);
                 columns.Add((label, run, DeployStep.Run(best, loaded.Model, bundle,

@@ -3,6 +3,7 @@ using DepthPrune.Data;
 using DepthPrune.Deployment;
 using DepthPrune.Export;
 using DepthPrune.Folding;
+using DepthPrune.Methods;
 using DepthPrune.Models;
 using DepthPrune.Runtime;
 using DepthPrune.Training;
@@ -78,7 +79,7 @@ public static class FoldCommand
     }
 
     /// <summary>--heal-epochs and --heal-lr, shared with the method commands' final fold.</summary>
-    public static (Option<int> Epochs, Option<double> Lr) HealOptions(int epochs = 0, double lr = 0.001) => (
+    public static (Option<int> Epochs, Option<double> Lr) HealOptions(int epochs = 0, double lr = Recipe.GentleHealRate) => (
         NumberOptions.WithDefault("--heal-epochs", "Fine-tune the folded network this many epochs on the training split before measuring it (0: no healing)", epochs, v => v >= 0, "must be >= 0"),
         NumberOptions.WithDefault("--heal-lr", "Learning rate of the healing fine-tune (SGD, momentum 0.9, cosine); the folded network has no BatchNorm, so keep it low", lr, v => v is > 0 and <= 100, "must lie in (0,100]"));
 
@@ -94,15 +95,20 @@ public static class FoldCommand
             output.WriteLine($"against the dense model {against}, onnxruntime batch {p.Batch,3}: {p.OriginalMs,8:F3} -> {p.FoldedMs,8:F3} ms ({p.Ratio:F3}x)");
         foreach (var s in r.Merges)
             output.WriteLine($"merged {s.First} -> {s.Second}: {s.MacsApart:N0} -> {s.MacsMerged:N0} MACs per image{(s.Exact ? "" : ", not exact at the borders")}");
-        if (r.Healing is { } h)
-            output.WriteLine($"healed {h.Epochs} epoch(s) at lr {h.LearningRate:G3} on the training split" +
-                (h.Diverged == 0 ? "" : $" ({h.Diverged} higher rate(s) diverged, each ten times the next)") + ": " +
-                (double.IsNaN(h.Top1After) ? "every rate diverged, so undone: the folded weights are kept"
-                    : $"{h.Split} top-1 {h.Top1Before:F2} -> {h.Top1After:F2}, " +
-                      (h.Kept ? $"kept; test top-1 {r.Unhealed!.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}" : "lower, so undone: the folded weights are kept")));
+        if (r.Healing is { } h) output.WriteLine(HealLine(h, r));
         output.WriteLine(TestLine(dataset, r));
         if (r.Onnx is not null) output.WriteLine(OnnxLine(r));
         if (runReport is not null) output.WriteLine($"report: {runReport}");
+    }
+
+    static string HealLine(HealResult h, DeploymentReport r)
+    {
+        string rates = h.Diverged == 0 ? "" : $" ({h.Diverged} higher rate(s) diverged, each ten times the next)";
+        string judged = $"{h.Split} top-1 {h.Top1Before:F2} -> {h.Top1After:F2}";
+        string outcome = double.IsNaN(h.Top1After) ? "every rate diverged, so undone: the folded weights are kept"
+            : h.Kept ? $"{judged}, kept; test top-1 {r.Unhealed!.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}"
+            : $"{judged}, lower, so undone: the folded weights are kept";
+        return $"healed {h.Epochs} epoch(s) at lr {h.LearningRate:G3} on the training split{rates}: {outcome}";
     }
 
     static object Cost(NetworkCost c) => new { depth = c.Depth, parameters = c.Parameters, macs = c.Macs, latency_ms = c.LatencySeconds * 1000 };

@@ -42,6 +42,10 @@ public sealed record Recipe(string Name, string Description, IReadOnlyList<(stri
     /// points below dense on test where 5 at 0.01 left it 0.25 above (docs/RESULTS.md, the demo).</summary>
     public static readonly (int Epochs, double LearningRate) DeployHeal = (5, 0.01);
 
+    /// <summary>The healing rate outside the deploy recipe (--heal-lr's default): low, since the
+    /// folded network has no BatchNorm left to steady it.</summary>
+    public const double GentleHealRate = 0.001;
+
     public static IReadOnlyList<Recipe> All { get; } = [Published, Cheap, Deploy];
 
     public static Recipe? Named(string name) => All.FirstOrDefault(r => r.Name == name);

@@ -86,6 +86,21 @@ public class CliJobTests
         Assert.Equal(2, code);
         Assert.Contains("--against: needs --onnx", err);
 
+        // --heal-epochs: the text line states what the JSON records (the same seed heals the same way twice).
+        string[] heal = ["fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--latency-repeats", "2", "--heal-epochs", "1"];
+        (code, output, err) = Run([.. heal, "--json"]);
+        Assert.True(code == 0, err);
+        var healing = JsonDocument.Parse(output).RootElement.GetProperty("healing");
+        Assert.Equal(0.001, healing.GetProperty("learning_rate").GetDouble());
+        Assert.Equal(0, healing.GetProperty("diverged_rates").GetInt32());
+        string judged = $"{healing.GetProperty("judged_on").GetString()} top-1 {healing.GetProperty("judged_top1_before").GetDouble():F2} -> {healing.GetProperty("judged_top1_after").GetDouble():F2}, ";
+        string expected = "healed 1 epoch(s) at lr 0.001 on the training split: " + judged + (healing.GetProperty("kept").GetBoolean()
+            ? $"kept; test top-1 {healing.GetProperty("test_top1_before").GetDouble():F2} -> {healing.GetProperty("test_top1_after").GetDouble():F2}"
+            : "lower, so undone: the folded weights are kept");
+        (code, output, err) = Run(heal);
+        Assert.True(code == 0, err);
+        Assert.Contains(expected + "\n", output);
+
         // --policy onnxruntime: the grouping is timed, so only what must hold whatever it chose is checked.
         (code, output, err) = Run("fold", "--checkpoint", dir["easier/iter-1.ckpt"], "--policy", "onnxruntime", "--latency-repeats", "2", "--onnx", dir["timed.onnx"], "--json");
         Assert.True(code == 0, err);
