@@ -63,7 +63,7 @@ public static class FoldCommand
                 },
                 healing = r.Healing is not { } h ? null : new
                 {
-                    epochs = h.Epochs, learning_rate = h.LearningRate, diverged_rates = h.Diverged, judged_on = h.Split, judged_top1_before = h.Top1Before, judged_top1_after = h.Top1After, kept = h.Kept,
+                    epochs = h.Epochs, learning_rate = h.LearningRate, diverged_rates = h.Diverged, lowered_rates = h.Lowered, judged_on = h.Split, judged_top1_before = h.Top1Before, judged_top1_after = h.Top1After, kept = h.Kept,
                     test_top1_before = r.Unhealed!.Top1Candidate, test_top1_after = r.Test.Top1Candidate,
                 },
                 onnx = r.Onnx is null ? null : new
@@ -103,9 +103,10 @@ public static class FoldCommand
 
     static string HealLine(HealResult h, DeploymentReport r)
     {
-        string rates = h.Diverged == 0 ? "" : $" ({h.Diverged} higher rate(s) diverged, each ten times the next)";
+        var failed = new[] { (h.Diverged, "diverged"), (h.Lowered, $"lowered {h.Split} top-1") }.Where(f => f.Item1 > 0).Select(f => $"{f.Item1} {f.Item2}").ToList();
+        string rates = failed.Count == 0 ? "" : $" (higher rates, each ten times the next: {string.Join(", ", failed)})";
         string judged = $"{h.Split} top-1 {h.Top1Before:F2} -> {h.Top1After:F2}";
-        string outcome = double.IsNaN(h.Top1After) ? "every rate diverged, so undone: the folded weights are kept"
+        string outcome = double.IsNaN(h.Top1After) ? "diverged, so undone: the folded weights are kept"
             : h.Kept ? $"{judged}, kept; test top-1 {r.Unhealed!.Top1Candidate:F2} -> {r.Test.Top1Candidate:F2}"
             : $"{judged}, lower, so undone: the folded weights are kept";
         return $"healed {h.Epochs} epoch(s) at lr {h.LearningRate:G3} on the training split{rates}: {outcome}";

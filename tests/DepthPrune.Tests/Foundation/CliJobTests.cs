@@ -91,12 +91,17 @@ public class CliJobTests
         (code, output, err) = Run([.. heal, "--json"]);
         Assert.True(code == 0, err);
         var healing = JsonDocument.Parse(output).RootElement.GetProperty("healing");
-        Assert.Equal(0.001, healing.GetProperty("learning_rate").GetDouble());
+        // A rate that lowers top-1 is undone and the next, ten times lower, tried: 0.001, 1e-4 or 1e-5.
+        int lowered = healing.GetProperty("lowered_rates").GetInt32();
+        Assert.Equal(0.001 / Math.Pow(10, lowered), healing.GetProperty("learning_rate").GetDouble(), 12);
         Assert.Equal(0, healing.GetProperty("diverged_rates").GetInt32());
-        string judged = $"{healing.GetProperty("judged_on").GetString()} top-1 {healing.GetProperty("judged_top1_before").GetDouble():F2} -> {healing.GetProperty("judged_top1_after").GetDouble():F2}, ";
-        string expected = "healed 1 epoch(s) at lr 0.001 on the training split: " + judged + (healing.GetProperty("kept").GetBoolean()
-            ? $"kept; test top-1 {healing.GetProperty("test_top1_before").GetDouble():F2} -> {healing.GetProperty("test_top1_after").GetDouble():F2}"
-            : "lower, so undone: the folded weights are kept");
+        string split = healing.GetProperty("judged_on").GetString()!;
+        string judged = $"{split} top-1 {healing.GetProperty("judged_top1_before").GetDouble():F2} -> {healing.GetProperty("judged_top1_after").GetDouble():F2}, ";
+        string expected = $"healed 1 epoch(s) at lr {0.001 / Math.Pow(10, lowered):G3} on the training split" +
+            (lowered == 0 ? "" : $" (higher rates, each ten times the next: {lowered} lowered {split} top-1)") + ": " + judged +
+            (healing.GetProperty("kept").GetBoolean()
+                ? $"kept; test top-1 {healing.GetProperty("test_top1_before").GetDouble():F2} -> {healing.GetProperty("test_top1_after").GetDouble():F2}"
+                : "lower, so undone: the folded weights are kept");
         (code, output, err) = Run(heal);
         Assert.True(code == 0, err);
         Assert.Contains(expected + "\n", output);
