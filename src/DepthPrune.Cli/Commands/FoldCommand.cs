@@ -103,7 +103,9 @@ public static class FoldCommand
 
     static string HealLine(HealResult h, DeploymentReport r)
     {
-        var failed = new[] { (h.Diverged, "diverged"), (h.Lowered, $"lowered {h.Split} top-1") }.Where(f => f.Item1 > 0).Select(f => $"{f.Item1} {f.Item2}").ToList();
+        var failed = new List<string>();
+        if (h.Diverged > 0) failed.Add($"{h.Diverged} diverged");
+        if (h.Lowered > 0) failed.Add($"{h.Lowered} lowered {h.Split} top-1");
         string rates = failed.Count == 0 ? "" : $" (higher rates, each ten times the next: {string.Join(", ", failed)})";
         string judged = $"{h.Split} top-1 {h.Top1Before:F2} -> {h.Top1After:F2}";
         string outcome = double.IsNaN(h.Top1After) ? "diverged, so undone: the folded weights are kept"
