@@ -42,14 +42,8 @@ public class FoldHealingTests
     [Fact]
     public void Healing_that_lowers_top1_starts_again_at_a_tenth_of_the_rate_and_keeps_the_rate_that_helps()
     {
-        using var data = TestData.Quadrants(train: 256, test: 128, size: 8);
-        Seeding.Seed(4);
-        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.125, InputSize: 8));
-        Trainer.Fit(model, data, new TrainOptions { Epochs = 3, LearningRate = 0.05, Seed = 4 }, Compute.Cpu, new TrainHooks());
-        using var dir = new TempDir();
         // Without BatchNorm, 20 and 2 train this network badly (lower top-1, undone); 0.2 trains it to 100%.
-        var heal = new TrainOptions { Epochs = 1, LearningRate = 20, Momentum = 0.9, Seed = 4 };
-        var report = Deployer.Deploy(model, data, new DeploySettings(FoldPolicy.Exact, 64, 3, dir["m.onnx"], heal), Compute.Cpu);
+        var report = ExactFoldHealedFrom(20);
         var h = report.Healing!;
         Assert.Equal((0, 2, true), (h.Diverged, h.Lowered, h.Kept));
         Assert.Equal(0.2, h.LearningRate, 12);
@@ -64,13 +58,7 @@ public class FoldHealingTests
     [InlineData(1e5, 2, 0, 1000.0)]   // 1e5, 1e4 and 1000 all diverge
     public void Healing_that_fails_at_every_rate_is_undone(double rate, int diverged, int lowered, double last)
     {
-        using var data = TestData.Quadrants(train: 256, test: 128, size: 8);
-        Seeding.Seed(4);
-        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.125, InputSize: 8));
-        Trainer.Fit(model, data, new TrainOptions { Epochs = 3, LearningRate = 0.05, Seed = 4 }, Compute.Cpu, new TrainHooks());
-        using var dir = new TempDir();
-        var heal = new TrainOptions { Epochs = 1, LearningRate = rate, Momentum = 0.9, Seed = 4 };
-        var report = Deployer.Deploy(model, data, new DeploySettings(FoldPolicy.Exact, 64, 3, dir["m.onnx"], heal), Compute.Cpu);
+        var report = ExactFoldHealedFrom(rate);
         var h = report.Healing!;
         Assert.Equal((diverged, lowered, last, false), (h.Diverged, h.Lowered, h.LearningRate, h.Kept));
         Assert.Equal(lowered == 0, double.IsNaN(h.Top1After));   // the last rate diverged, or lowered top-1
@@ -79,5 +67,17 @@ public class FoldHealingTests
         Assert.Equal(100.0, report.Test.Agreement);
         Assert.True(report.Test.MaxRelativeDifference < 1e-4, $"{report.Test.MaxRelativeDifference}");
         Assert.Equal(100.0, report.Onnx!.Agreement);
+    }
+
+    /// <summary>A trained ResNet-18 folded exactly and exported, healed 1 epoch from `rate` down.</summary>
+    static DeploymentReport ExactFoldHealedFrom(double rate)
+    {
+        using var data = TestData.Quadrants(train: 256, test: 128, size: 8);
+        Seeding.Seed(4);
+        using var model = ModelZoo.Create("resnet18-cifar", new ModelOptions(Classes: 4, InChannels: 1, Width: 0.125, InputSize: 8));
+        Trainer.Fit(model, data, new TrainOptions { Epochs = 3, LearningRate = 0.05, Seed = 4 }, Compute.Cpu, new TrainHooks());
+        using var dir = new TempDir();
+        var heal = new TrainOptions { Epochs = 1, LearningRate = rate, Momentum = 0.9, Seed = 4 };
+        return Deployer.Deploy(model, data, new DeploySettings(FoldPolicy.Exact, 64, 3, dir["m.onnx"], heal), Compute.Cpu);
     }
 }
